@@ -1,0 +1,69 @@
+"""Every environment variable the project reads, read once, here.
+
+Everything else receives a `Settings` object (or something built from it), so the
+whole configuration surface of the warehouse is visible in this one file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed view of the environment.
+
+    A database URL left unset means "use the embedded server under `home`".
+    """
+
+    home: Path
+    ops_url: str | None
+    warehouse_url: str | None
+    dagster_url: str | None
+    admin_password: str | None
+    pii_salt: str | None
+    extract_lookback_minutes: int
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "pgdata"
+
+    @property
+    def uses_embedded_server(self) -> bool:
+        return not (self.ops_url and self.warehouse_url and self.dagster_url)
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def read_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build settings from `environ` (default: the process environment)."""
+    env = os.environ if environ is None else environ
+    home = Path(env.get("KENNELWORKS_HOME") or PROJECT_ROOT / ".warehouse").expanduser().resolve()
+    return Settings(
+        home=home,
+        ops_url=env.get("OPS_DATABASE_URL") or None,
+        warehouse_url=env.get("WAREHOUSE_DATABASE_URL") or None,
+        dagster_url=env.get("DAGSTER_DATABASE_URL") or None,
+        admin_password=env.get("KENNELWORKS_ADMIN_PASSWORD") or None,
+        pii_salt=env.get("KENNELWORKS_PII_SALT") or None,
+        extract_lookback_minutes=_int("KENNELWORKS_EXTRACT_LOOKBACK_MINUTES", 15),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return read_settings()

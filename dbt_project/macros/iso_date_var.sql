@@ -1,0 +1,23 @@
+{#-
+    A date var, validated again here (Python validates before calling dbt) so that no
+    caller can smuggle SQL through --vars: returns the ISO string, or raises naming the var.
+-#}
+{% macro iso_date(value, name) -%}
+    {%- set text = value | string | trim -%}
+    {%- if not modules.re.fullmatch('[0-9]{4}-[0-9]{2}-[0-9]{2}', text) -%}
+        {{ exceptions.raise_compiler_error("var " ~ name ~ " must be an ISO date (YYYY-MM-DD), got '" ~ text ~ "'") }}
+    {%- endif -%}
+    {%- set parsed = modules.datetime.datetime.strptime(text, '%Y-%m-%d') -%}
+    {{- parsed.strftime('%Y-%m-%d') -}}
+{%- endmacro %}
+
+
+{#- The run date as a SQL date expression: var run_date when given, else current_date. -#}
+{% macro run_date() -%}
+    {%- set value = var('run_date', '') -%}
+    {%- if value is none or (value | string | trim) == '' -%}
+        current_date
+    {%- else -%}
+        date '{{ iso_date(value, "run_date") }}'
+    {%- endif -%}
+{%- endmacro %}

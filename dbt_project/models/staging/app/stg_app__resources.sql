@@ -1,0 +1,24 @@
+with
+
+source as (
+    select * from {{ source('app', 'resources') }}
+),
+
+renamed as (
+    select
+        id as resource_id,
+        tenant_id,
+        name as resource_name,
+        suite_type,
+        capacity,
+        is_active,
+        created_at,
+        updated_at,
+        deleted_at,
+        _deleted_in_source_at as deleted_in_source_at,
+        (deleted_at is not null or _deleted_in_source_at is not null) as is_deleted,
+        _extracted_at as extracted_at
+    from source
+)
+
+select * from renamed

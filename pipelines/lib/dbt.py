@@ -1,0 +1,206 @@
+"""Run dbt from Python: the one place that builds dbt's environment, vars and arguments.
+
+Guarantees:
+* the connection comes from a warehouse URL (settings), handed to dbt through DBT_* variables
+  of this process only while dbt runs; profiles.yml reads them with env_var(), so no password
+  is written to a file or printed (dbt keeps profile values out of target/);
+* every date var is validated as an ISO date here, before it reaches dbt (and again in the
+  `iso_date` macro), so --vars can never carry SQL;
+* a failed dbt command raises `DbtError` naming the failed nodes; nothing is retried silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from psycopg.conninfo import conninfo_to_dict
+
+from pipelines.settings import PROJECT_ROOT
+
+DBT_PROJECT_DIR = PROJECT_ROOT
+DBT_TARGET_PATH = PROJECT_ROOT / "target"
+
+# Vars that hold one ISO date, and vars that hold a list of them.
+DATE_VARS = frozenset({"run_date"})
+DATE_LIST_VARS = frozenset({"reservation_months"})
+
+_ENV_LOCK = threading.Lock()
+
+
+class DbtError(RuntimeError):
+    """dbt ran and some node failed (or dbt could not start); the message names them."""
+
+
+def dbt_environment(warehouse_url: str) -> dict[str, str]:
+    """The DBT_* variables profiles.yml reads, from a PostgreSQL URL."""
+    parts = conninfo_to_dict(warehouse_url)
+    missing = [key for key in ("host", "user", "dbname") if not parts.get(key)]
+    if missing:
+        raise DbtError(f"warehouse URL lacks {', '.join(missing)}")
+    return {
+        "DBT_HOST": str(parts["host"]),
+        "DBT_PORT": str(parts.get("port") or 5432),
+        "DBT_USER": str(parts["user"]),
+        "DBT_PASSWORD": str(parts.get("password") or ""),
+        "DBT_DATABASE": str(parts["dbname"]),
+    }
+
+
+@contextmanager
+def dbt_env(warehouse_url: str) -> Iterator[dict[str, str]]:
+    """Set the DBT_* variables for the duration of one dbt call, then restore the previous values.
+
+    dbt (in-process or as dagster-dbt's subprocess) reads the process environment; the lock
+    keeps two concurrent calls in one process from seeing each other's connection.
+    """
+    values = dbt_environment(warehouse_url)
+    with _ENV_LOCK:
+        saved = {key: os.environ.get(key) for key in values}
+        os.environ.update(values)
+        try:
+            yield values
+        finally:
+            for key, old in saved.items():
+                if old is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = old
+
+
+def iso_date(value: Any, name: str = "date") -> str:
+    """`value` as an ISO date string (YYYY-MM-DD), or ValueError naming `name`."""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    try:
+        parsed = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}") from None
+    if parsed.isoformat() != text:
+        raise ValueError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}")
+    return text
+
+
+def month_start(value: Any, name: str = "month") -> str:
+    """The first day of the month of an ISO date (or 'YYYY-MM'), validated."""
+    text = str(value).strip()
+    if len(text) == 7:
+        text += "-01"
+    return dt.date.fromisoformat(iso_date(text, name)).replace(day=1).isoformat()
+
+
+def validate_vars(values: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Vars for dbt with every date var checked; unknown vars pass through unchanged."""
+    clean: dict[str, Any] = {}
+    for key, value in (values or {}).items():
+        if key in DATE_VARS:
+            clean[key] = "" if value in (None, "") else iso_date(value, key)
+        elif key in DATE_LIST_VARS:
+            if isinstance(value, (str, bytes)):
+                value = [part for part in str(value).split(",") if part.strip()]
+            clean[key] = sorted({month_start(item, key) for item in value})
+        else:
+            clean[key] = value
+    return clean
+
+
+def dbt_args(
+    command: Sequence[str],
+    select: Sequence[str] | str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    full_refresh: bool = False,
+    target_path: Path | None = None,
+) -> list[str]:
+    """The argument list of one dbt command (without the leading `dbt`)."""
+    target = Path(target_path or DBT_TARGET_PATH)
+    args = [
+        *command,
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target),
+        "--log-path", str(target / "logs"),
+    ]
+    if select:
+        args += ["--select", *([select] if isinstance(select, str) else select)]
+    clean = validate_vars(vars)
+    if clean:
+        args += ["--vars", json.dumps(clean)]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    name: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    """What one dbt command did, node by node."""
+
+    args: list[str]
+    seconds: float
+    nodes: list[NodeResult] = field(default_factory=list)
+
+    def status_of(self, name: str) -> str:
+        return next(node.status for node in self.nodes if node.name == name)
+
+
+def run_dbt(warehouse_url: str, args: list[str]) -> DbtResult:
+    """Run one dbt command in-process; raises DbtError unless every node succeeded."""
+    import time
+
+    from dbt.cli.main import dbtRunner
+
+    started = time.perf_counter()
+    with dbt_env(warehouse_url):
+        outcome = dbtRunner().invoke(args)
+    seconds = time.perf_counter() - started
+    nodes = [
+        NodeResult(
+            name=item.node.name,
+            resource_type=str(item.node.resource_type),
+            status=str(item.status),
+            seconds=float(item.execution_time or 0.0),
+            message=item.message,
+        )
+        for item in getattr(outcome.result, "results", None) or []
+        if hasattr(item, "node")
+    ]
+    result = DbtResult(args=args, seconds=seconds, nodes=nodes)
+    if not outcome.success:
+        failed = [f"{node.name} ({node.status}): {node.message}" for node in nodes if node.status in {"error", "fail"}]
+        cause = outcome.exception or "; ".join(failed) or "dbt reported failure"
+        raise DbtError(f"dbt {args[0]} failed: {cause}")
+    return result
+
+
+def dbt_build(
+    warehouse_url: str,
+    select: Sequence[str] | str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    full_refresh: bool = False,
+    target_path: Path | None = None,
+) -> DbtResult:
+    """`dbt build` (models, tests, in dependency order) against the warehouse at `warehouse_url`."""
+    return run_dbt(warehouse_url, dbt_args(["build"], select, vars, full_refresh, target_path))
+
+
+def group_name(node: Mapping[str, Any]) -> str:
+    """The Dagster group of a dbt node: the schema generate_schema_name gave it (one rule)."""
+    return node["schema"]

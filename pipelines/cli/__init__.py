@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = (
     "pipelines.cli.db",
     "pipelines.cli.source",
+    "pipelines.cli.access",
 )
 
 

@@ -1,0 +1,106 @@
+"""Roles and tenant analysts over real connections (the RLS-on-reporting tests live with the dbt tests)."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+from pipelines.cli import main as warehouse
+from pipelines.lib.access import GROUP_ROLES, grant_tenant, init_access
+from pipelines.lib.validation import InvalidInput
+from tests.conftest import with_database
+
+TENANT_A = "00000000-0000-0000-0000-00000000000a"
+
+
+@pytest.fixture(scope="module")
+def warehouse_url(make_database):
+    url = make_database("access")
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            """
+            create schema raw;
+            create table raw.tenants (id uuid primary key, slug text, deleted_at timestamptz,
+                                      _deleted_in_source_at timestamptz);
+            create table raw.customers (id uuid primary key, tenant_id uuid, email text);
+            """
+        )
+        conn.execute("insert into raw.tenants values (%s, 'alpha-pets', null, null)", (TENANT_A,))
+    init_access(url)
+    init_access(url)  # idempotent
+    return url
+
+
+def _login_url(url: str, analyst) -> str:
+    password = analyst.password_file.read_text().strip().rsplit(":", 1)[1]
+    head, rest = url.split("://", 1)
+    hostpart = rest.split("@", 1)[1]
+    return f"{head}://{analyst.role}:{password}@{hostpart}"
+
+
+def test_only_the_admin_is_superuser_or_bypasses_rls(warehouse_url):
+    with psycopg.connect(warehouse_url) as conn:
+        privileged = {
+            row[0]
+            for row in conn.execute(
+                "select rolname from pg_roles where (rolsuper or rolbypassrls) and rolname not like 'pg\\_%'"
+            )
+        }
+        admin = conn.execute("select current_user").fetchone()[0]
+        groups = conn.execute("select count(*) from pg_roles where rolname = any(%s)", (list(GROUP_ROLES),)).fetchone()
+    assert privileged == {admin}
+    assert groups[0] == len(GROUP_ROLES)
+
+
+def test_tenant_analyst_logs_in_and_cannot_read_raw(warehouse_url, tmp_path):
+    analyst = grant_tenant(warehouse_url, "alpha-pets", tmp_path)
+    assert analyst.role == "tenant_alpha_pets_analyst"
+    assert analyst.password_file.stat().st_mode & 0o077 == 0
+    with psycopg.connect(_login_url(warehouse_url, analyst)) as conn:
+        assert conn.execute("select current_user").fetchone()[0] == analyst.role
+        assert [str(row[0]) for row in conn.execute("select security.current_tenant_ids()")] == [TENANT_A]
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select email from raw.customers")
+
+
+def test_grant_tenant_is_idempotent_and_keeps_the_password(warehouse_url, tmp_path):
+    first = grant_tenant(warehouse_url, "alpha-pets", tmp_path, role="alpha_reader")
+    second = grant_tenant(warehouse_url, "alpha-pets", tmp_path, role="alpha_reader")
+    assert first.created and not second.created
+    with psycopg.connect(_login_url(warehouse_url, second)) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    "slug", ["alpha'; drop table raw.tenants; --", "alpha pets", "Alpha", "a;b", "x" * 80, "'"]
+)
+def test_injection_in_a_slug_is_rejected_before_any_sql(warehouse_url, tmp_path, slug):
+    with pytest.raises(InvalidInput, match="tenant slug"):
+        grant_tenant(warehouse_url, slug, tmp_path)
+    with psycopg.connect(warehouse_url) as conn:
+        assert conn.execute("select count(*) from raw.tenants").fetchone() == (1,)
+
+
+def test_unknown_tenant_and_bad_role_are_clear_errors(warehouse_url, tmp_path):
+    with pytest.raises(InvalidInput, match="no tenant with slug 'beta'"):
+        grant_tenant(warehouse_url, "beta", tmp_path)
+    with pytest.raises(InvalidInput, match="role name"):
+        grant_tenant(warehouse_url, "alpha-pets", tmp_path, role='x"; drop role analyst; --')
+    with pytest.raises(InvalidInput, match="reserved"):
+        grant_tenant(warehouse_url, "alpha-pets", tmp_path, role="analyst")
+
+
+def test_cli_rejects_a_quote_in_a_slug(capsys):
+    assert warehouse(["access", "grant-tenant", "alpha'--"]) == 2
+    assert "tenant slug" in capsys.readouterr().err
+
+
+def test_tenant_analyst_cannot_connect_to_the_operational_source(warehouse_url, tmp_path, admin_url):
+    analyst = grant_tenant(warehouse_url, "alpha-pets", tmp_path)
+    other = _login_url(with_database(warehouse_url, "postgres"), analyst)
+    # PUBLIC may connect to `postgres` by default, but never to the ops source
+    ops_like = _login_url(with_database(admin_url, "ops"), analyst)
+    with psycopg.connect(other) as conn:
+        assert conn.execute("select 1").fetchone() == (1,)
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(ops_like)

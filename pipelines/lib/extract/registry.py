@@ -1,0 +1,61 @@
+"""The one table registry extraction is built from: every source table, its key and watermark.
+
+Dagster assets, the CLI and `load_all` all iterate this registry, so adding a table to
+the source schema adds its extraction everywhere at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pipelines.source.schema import metadata, primary_key
+
+SOURCE_SCHEMA = "app"
+RAW_SCHEMA = "raw"
+META_SCHEMA = "meta"
+
+# Columns raw adds to every source row, in this order, after the source columns.
+LOAD_COLUMNS = (
+    ("_extracted_at", "timestamp with time zone not null"),
+    ("_batch_id", "uuid not null"),
+    ("_deleted_in_source_at", "timestamp with time zone"),
+)
+LOAD_COLUMN_NAMES = tuple(name for name, _ in LOAD_COLUMNS)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """How one source table is extracted.
+
+    `lookback` None means "the caller's default" (15 minutes unless configured): a
+    table whose writers hold transactions open longer needs a longer one.
+    """
+
+    name: str
+    primary_key: tuple[str, ...]
+    watermark_column: str = "updated_at"
+    lookback: timedelta | None = None
+
+    @property
+    def raw_name(self) -> str:
+        return f"{RAW_SCHEMA}.{self.name}"
+
+
+def _build() -> dict[str, TableSpec]:
+    specs = {}
+    for table in metadata.sorted_tables:
+        specs[table.name] = TableSpec(name=table.name, primary_key=primary_key(table))
+    return specs
+
+
+REGISTRY: dict[str, TableSpec] = _build()
+
+
+def table_spec(name: str) -> TableSpec:
+    """The registry entry for `name`; a clear error for an unknown table."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"unknown source table {name!r}; known tables: {known}") from None

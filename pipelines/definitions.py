@@ -11,6 +11,7 @@ import dagster as dg
 
 CONCERNS = (
     "pipelines.defs.resources",
+    "pipelines.defs.ingestion",
 )
 
 defs = dg.Definitions.merge(*(importlib.import_module(name).defs for name in CONCERNS))

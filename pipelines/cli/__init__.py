@@ -14,7 +14,9 @@ import sys
 COMMAND_MODULES = (
     "pipelines.cli.db",
     "pipelines.cli.source",
+    "pipelines.cli.extract",
     "pipelines.cli.access",
+    "pipelines.cli.finance",
 )
 
 

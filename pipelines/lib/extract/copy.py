@@ -20,10 +20,19 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 BLOCK = 1 << 20  # bytes per write into the warehouse COPY
+PSQL_CONNECTION_LOST = 2  # psql's exit status when the connection failed or broke
 
 
 class CopyError(Exception):
-    """The source side of a COPY failed; the message is the server's."""
+    """The source side of a COPY failed; the message is the server's.
+
+    `transient` is true when psql lost its connection (its exit status 2), which a
+    retry may cure, as opposed to an error in the statement itself.
+    """
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ def psql_blocks(source_url: str, snapshot: str, copy_out: sql.Composable, conn: 
                 yield block
             error = proc.stderr.read().decode(errors="replace").strip()
             if proc.wait() != 0:
-                raise CopyError(error or f"psql exited with status {proc.returncode}")
+                message = error or f"psql exited with status {proc.returncode}"
+                raise CopyError(message, transient=proc.returncode == PSQL_CONNECTION_LOST)
         finally:
             if proc.poll() is None:
                 proc.kill()

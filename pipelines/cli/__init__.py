@@ -17,7 +17,6 @@ COMMAND_MODULES = (
     "pipelines.cli.extract",
     "pipelines.cli.access",
     "pipelines.cli.finance",
-    "pipelines.cli.finance",
 )
 
 

@@ -1,0 +1,34 @@
+{#-
+    Incremental strategy `sync`: the target ends up equal to the model's full query, changed
+    row by row (DELETE of vanished keys, INSERT ... ON CONFLICT DO UPDATE of new and changed
+    rows) instead of being swapped for a new table. The relation is never dropped, so
+    relations built on it (the leaderboard materialized views) survive and can be refreshed
+    CONCURRENTLY, and readers are never blocked. Needs the unique index the model declares.
+-#}
+{% macro get_incremental_sync_sql(arg_dict) -%}
+    {%- set target = arg_dict["target_relation"] -%}
+    {%- set source = arg_dict["temp_relation"] -%}
+    {%- set keys = arg_dict["unique_key"] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- if not keys -%}
+        {{ exceptions.raise_compiler_error("incremental_strategy sync needs a unique_key (" ~ target ~ ")") }}
+    {%- endif -%}
+    {%- set names = arg_dict["dest_columns"] | map(attribute="name") | list -%}
+    {%- set columns = names | join(", ") -%}
+    {%- set updated = names | reject("in", keys) | list -%}
+    delete from {{ target }} as current
+    where not exists (
+        select from {{ source }} as wanted
+        where {% for key in keys %}wanted.{{ key }} = current.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+    );
+
+    insert into {{ target }} as current ({{ columns }})
+    select {{ columns }}
+    from {{ source }}
+    on conflict ({{ keys | join(", ") }}) do update set
+        {% for name in updated -%}
+        {{ name }} = excluded.{{ name }}{% if not loop.last %},{% endif %}
+        {% endfor -%}
+    where ({% for name in updated %}current.{{ name }}{% if not loop.last %}, {% endif %}{% endfor %})
+        is distinct from ({% for name in updated %}excluded.{{ name }}{% if not loop.last %}, {% endif %}{% endfor %})
+{%- endmacro %}

@@ -1,0 +1,18 @@
+{#-
+    Post-hook of archive.financial_transactions: deletes from the live ledger
+    (fct_financial_transactions) every row the archive now holds. dbt runs post-hooks inside
+    the model's transaction, so the archive INSERT and this DELETE commit together: a row
+    moves from live to archive atomically and is never in both, nor in neither.
+-#}
+{% macro move_archived_out_of_live(live_model) -%}
+    {%- if execute -%}
+        {%- set node = graph.nodes.values() | selectattr("name", "equalto", live_model) | first -%}
+        {%- set live = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- if live is not none -%}
+            delete from {{ live }} as live
+            using {{ this }} as archived
+            where live.tenant_id = archived.tenant_id
+                and live.transaction_id = archived.transaction_id
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}

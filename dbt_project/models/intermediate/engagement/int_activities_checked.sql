@@ -1,0 +1,48 @@
+-- Every activity, with the reason it cannot be trusted (null when clean). An activity of a
+-- deleted customer is quarantined, which is how deleted customers leave the leaderboards.
+-- team_id and pet_id are optional; when set they must resolve in the same tenant. Parents
+-- are looked up by key alone, not by (tenant_id, key), to see cross-tenant references.
+with
+
+activities as (
+    select * from {{ ref('stg_app__activities') }}
+),
+
+customers as (
+    select * from {{ ref('stg_app__customers') }}
+),
+
+teams as (
+    select * from {{ ref('int_teams_checked') }}
+),
+
+pets as (
+    select * from {{ ref('stg_app__pets') }}
+),
+
+checked as (
+    select
+        activities.*,
+        case
+            when activities.is_deleted then null
+            when customers.customer_id is null then 'orphan: customer missing'
+            when customers.tenant_id <> activities.tenant_id then 'cross_tenant: customer'
+            when customers.is_deleted then 'orphan: customer deleted'
+            when activities.team_id is not null and teams.team_id is null then 'orphan: team missing'
+            when teams.tenant_id <> activities.tenant_id then 'cross_tenant: team'
+            when teams.is_deleted then 'orphan: team deleted'
+            when teams.quarantine_reason is not null then 'orphan: team quarantined'
+            when activities.pet_id is not null and pets.pet_id is null then 'orphan: pet missing'
+            when pets.tenant_id <> activities.tenant_id then 'cross_tenant: pet'
+            when pets.is_deleted then 'orphan: pet deleted'
+        end as quarantine_reason
+    from activities
+    left join customers
+        on activities.customer_id = customers.customer_id
+    left join teams
+        on activities.team_id = teams.team_id
+    left join pets
+        on activities.pet_id = pets.pet_id
+)
+
+select * from checked

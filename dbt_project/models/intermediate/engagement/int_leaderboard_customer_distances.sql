@@ -1,0 +1,61 @@
+{#-
+    Input of reporting.rpt_leaderboard_customers: one row per tenant, period type and
+    customer with the distance walked in the period. Synced row by row (strategy sync) rather
+    than rebuilt, so the materialized view on top is never dropped with it and can be
+    refreshed CONCURRENTLY. Only clean, non-deleted activities count; activities of deleted
+    customers were quarantined (int_activities_checked), so those customers are absent.
+    display_name is first name + last initial: no e-mail or phone reaches reporting.
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='sync',
+        unique_key=['tenant_id', 'period_type', 'customer_id'],
+        indexes=[{'columns': ['tenant_id', 'period_type', 'customer_id'], 'unique': True}],
+    )
+}}
+
+with
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+    where not is_deleted
+),
+
+customers as (
+    select * from {{ ref('stg_app__customers') }}
+),
+
+periods as (
+    select * from {{ ref('int_leaderboard_periods') }}
+),
+
+distances as (
+    select
+        activities.tenant_id,
+        periods.period_type,
+        periods.period_start,
+        activities.customer_id,
+        sum(activities.distance_m)::bigint as distance_m
+    from activities
+    inner join periods
+        on (periods.period_start is null or activities.activity_date >= periods.period_start)
+        and activities.activity_date < periods.period_end
+    group by activities.tenant_id, periods.period_type, periods.period_start, activities.customer_id
+),
+
+final as (
+    select
+        distances.tenant_id,
+        distances.period_type,
+        distances.period_start,
+        distances.customer_id,
+        customers.first_name || ' ' || left(customers.last_name, 1) || '.' as display_name,
+        distances.distance_m
+    from distances
+    inner join customers
+        on distances.tenant_id = customers.tenant_id
+        and distances.customer_id = customers.customer_id
+)
+
+select * from final

@@ -1,0 +1,61 @@
+{#-
+    Input of reporting.rpt_leaderboard_teams: one row per tenant, period type and team with
+    the distance its activities (activities.team_id) covered in the period. Synced row by row
+    (strategy sync) so the materialized view on top survives and is refreshed CONCURRENTLY.
+    Deleted teams are absent: their activities were quarantined (int_activities_checked).
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='sync',
+        unique_key=['tenant_id', 'period_type', 'team_id'],
+        indexes=[{'columns': ['tenant_id', 'period_type', 'team_id'], 'unique': True}],
+    )
+}}
+
+with
+
+activities as (
+    select * from {{ ref('fct_activities') }}
+    where not is_deleted
+        and team_id is not null
+),
+
+teams as (
+    select * from {{ ref('dim_teams') }}
+),
+
+periods as (
+    select * from {{ ref('int_leaderboard_periods') }}
+),
+
+distances as (
+    select
+        activities.tenant_id,
+        periods.period_type,
+        periods.period_start,
+        activities.team_id,
+        sum(activities.distance_m)::bigint as distance_m
+    from activities
+    inner join periods
+        on (periods.period_start is null or activities.activity_date >= periods.period_start)
+        and activities.activity_date < periods.period_end
+    group by activities.tenant_id, periods.period_type, periods.period_start, activities.team_id
+),
+
+final as (
+    select
+        distances.tenant_id,
+        distances.period_type,
+        distances.period_start,
+        distances.team_id,
+        teams.team_name,
+        teams.goal_distance_m,
+        distances.distance_m
+    from distances
+    inner join teams
+        on distances.tenant_id = teams.tenant_id
+        and distances.team_id = teams.team_id
+)
+
+select * from final

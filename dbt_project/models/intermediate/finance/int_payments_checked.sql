@@ -1,0 +1,29 @@
+-- Every payment, with the reason it cannot be trusted (null when clean). A payment of a
+-- quarantined invoice is quarantined too, so no mart row points at a quarantined parent.
+with
+
+payments as (
+    select * from {{ ref('stg_app__payments') }}
+),
+
+invoices as (
+    select * from {{ ref('int_invoices_checked') }}
+),
+
+checked as (
+    select
+        payments.*,
+        case
+            when payments.is_deleted then null
+            when invoices.invoice_id is null then 'orphan: invoice missing'
+            when invoices.tenant_id <> payments.tenant_id then 'cross_tenant: invoice'
+            when invoices.is_deleted then 'orphan: invoice deleted'
+            when invoices.quarantine_reason is not null then 'orphan: invoice quarantined'
+        end as quarantine_reason
+    from payments
+    -- by key alone: see int_invoices_checked
+    left join invoices
+        on payments.invoice_id = invoices.invoice_id
+)
+
+select * from checked

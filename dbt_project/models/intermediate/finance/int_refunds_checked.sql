@@ -1,0 +1,29 @@
+-- Every refund, with the reason it cannot be trusted (null when clean). A refund of a
+-- quarantined payment is quarantined too, so no mart row points at a quarantined parent.
+with
+
+refunds as (
+    select * from {{ ref('stg_app__refunds') }}
+),
+
+payments as (
+    select * from {{ ref('int_payments_checked') }}
+),
+
+checked as (
+    select
+        refunds.*,
+        case
+            when refunds.is_deleted then null
+            when payments.payment_id is null then 'orphan: payment missing'
+            when payments.tenant_id <> refunds.tenant_id then 'cross_tenant: payment'
+            when payments.is_deleted then 'orphan: payment deleted'
+            when payments.quarantine_reason is not null then 'orphan: payment quarantined'
+        end as quarantine_reason
+    from refunds
+    -- by key alone: see int_invoices_checked
+    left join payments
+        on refunds.payment_id = payments.payment_id
+)
+
+select * from checked

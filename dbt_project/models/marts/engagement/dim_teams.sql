@@ -1,0 +1,25 @@
+-- One row per team that passed the integrity checks (int_teams_checked); deleted ones
+-- included and flagged by is_deleted, so raw = this mart + quarantined rows.
+with
+
+checked as (
+    select * from {{ ref('int_teams_checked') }}
+),
+
+final as (
+    select
+        team_id,
+        tenant_id,
+        team_name,
+        goal_distance_m,
+        starts_on,
+        ends_on,
+        created_at,
+        updated_at,
+        deleted_at,
+        is_deleted
+    from checked
+    where quarantine_reason is null
+)
+
+select * from final

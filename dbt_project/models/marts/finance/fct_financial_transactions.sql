@@ -1,0 +1,35 @@
+-- The live ledger: every ledger entry not yet archived, that is the last 12 months relative to
+-- var run_date plus every entry of a still-open invoice. Built as "ledger minus archive", so
+-- live + archive covers the ledger by construction: no entry is in both, none in neither.
+with
+
+ledger as (
+    select * from {{ ref('int_financial_transactions') }}
+),
+
+archived as (
+    select * from {{ ref('financial_transactions') }}
+),
+
+final as (
+    select
+        ledger.transaction_id,
+        ledger.tenant_id,
+        ledger.kind,
+        ledger.source_id,
+        ledger.invoice_id,
+        ledger.customer_id,
+        ledger.amount_cents,
+        ledger.occurred_at,
+        ledger.occurred_on,
+        ledger.is_open,
+        null::timestamptz as archived_at
+    from ledger
+    where not exists (
+        select from archived
+        where archived.tenant_id = ledger.tenant_id
+            and archived.transaction_id = ledger.transaction_id
+    )
+)
+
+select * from final

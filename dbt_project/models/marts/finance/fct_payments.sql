@@ -1,0 +1,25 @@
+-- One row per payment that passed the integrity checks (int_payments_checked); deleted ones
+-- included and flagged by is_deleted, so raw = this mart + quarantined rows.
+with
+
+checked as (
+    select * from {{ ref('int_payments_checked') }}
+),
+
+final as (
+    select
+        payment_id,
+        tenant_id,
+        invoice_id,
+        amount_cents,
+        method,
+        status,
+        paid_at,
+        created_at,
+        updated_at,
+        is_deleted
+    from checked
+    where quarantine_reason is null
+)
+
+select * from final

@@ -1,0 +1,24 @@
+-- One row per refund that passed the integrity checks (int_refunds_checked); deleted ones
+-- included and flagged by is_deleted, so raw = this mart + quarantined rows.
+with
+
+checked as (
+    select * from {{ ref('int_refunds_checked') }}
+),
+
+final as (
+    select
+        refund_id,
+        tenant_id,
+        payment_id,
+        amount_cents,
+        reason,
+        refunded_at,
+        created_at,
+        updated_at,
+        is_deleted
+    from checked
+    where quarantine_reason is null
+)
+
+select * from final

@@ -1,0 +1,248 @@
+{#-
+    Materialization `partitioned_by_month` (PostgreSQL): the model becomes a real
+    `PARTITION BY RANGE (<partition_by>)` table with one partition per month plus a DEFAULT
+    partition (for dates outside `partition_range`).
+
+    Guarantees:
+    * A first build (or --full-refresh, or a change of the model's columns) builds every
+      partition aside and swaps the whole table in one short transaction.
+    * Otherwise only the months touched since the last build are rebuilt: the months where
+      the changed keys now fall AND the months where those keys sit in the table today (a
+      stay moved from March to April leaves March clean), plus any months named in the var
+      `months_var` (Dagster's monthly partitions). "Changed" means `changed_at` in the model
+      `changes_from` (every key, quarantined ones too) is later than the watermark stored
+      in the table's comment by the previous build.
+    * Each rebuilt month is a new table with its CHECK constraint (validated while it is
+      built, so ATTACH skips its scan) and the `partition_indexes`, built while readers keep
+      reading the old partition; then ONE transaction under `SET LOCAL lock_timeout` detaches
+      and drops the old partitions and attaches the new ones, so readers wait milliseconds,
+      never see half a rebuild, and a failure anywhere leaves the previous table intact
+      (leftover build tables are dropped by the next run).
+-#}
+{% materialization partitioned_by_month, adapter='postgres' %}
+    {%- set target = this.incorporate(type='table') -%}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- set partition_by = config.require('partition_by') -%}
+    {%- set unique_key = config.require('unique_key') -%}
+    {%- set universe = ref(config.require('changes_from')) -%}
+    {%- set changed_at = config.get('changed_at', 'changed_at') -%}
+    {%- set lock_timeout = config.get('lock_timeout', '5s') -%}
+    {%- set partition_indexes = config.get('partition_indexes', []) -%}
+    {%- set range = config.get('partition_range', ['1990-01-01', '2100-01-01']) -%}
+    {%- set months_var = config.get('months_var') -%}
+    {%- set forced_months = [] -%}
+    {%- if months_var -%}
+        {%- for month in var(months_var, []) -%}
+            {%- do forced_months.append(iso_date(month, months_var)[:8] ~ '01') -%}
+        {%- endfor -%}
+    {%- endif -%}
+    {%- set lo = iso_date(range[0], 'partition_range') -%}
+    {%- set hi = iso_date(range[1], 'partition_range') -%}
+    {%- set name = target.identifier -%}
+    {%- set build_prefix = name ~ '__new_' -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {#- Leftovers of a run that failed before its swap. -#}
+    {%- for leftover in kw_partitioned_relations(target.schema, build_prefix) -%}
+        {% call statement('drop_leftover_' ~ loop.index) %}drop table if exists {{ target.schema }}.{{ leftover }} cascade{% endcall %}
+    {%- endfor -%}
+
+    {%- set watermark = kw_partitioned_watermark(target) if existing is not none else none -%}
+    {%- set full = existing is none or should_full_refresh() or watermark is none -%}
+
+    {#- 1. The rows to build, staged once. -#}
+    {%- if full -%}
+        {% call statement('stage') %}
+            drop table if exists kw_stage;
+            create temp table kw_stage as select * from ({{ sql }}) as model;
+        {% endcall %}
+        {%- set new_watermark = kw_scalar("select max(" ~ changed_at ~ ")::text from " ~ universe) -%}
+    {%- else -%}
+        {% call statement('changed') %}
+            drop table if exists kw_changed;
+            create temp table kw_changed as
+            select {{ unique_key }} as key, {{ changed_at }} as changed_at
+            from {{ universe }}
+            where {{ changed_at }} > '{{ watermark }}'::timestamptz;
+            analyze kw_changed;
+        {% endcall %}
+        {%- set new_watermark = kw_scalar("select greatest(max(changed_at), '" ~ watermark ~ "'::timestamptz)::text from kw_changed") -%}
+        {%- set touched_sql -%}
+            select date_trunc('month', model.{{ partition_by }})::date as month
+            from ({{ sql }}) as model
+            where model.{{ unique_key }} in (select key from kw_changed)
+            union
+            select date_trunc('month', current.{{ partition_by }})::date
+            from {{ target }} as current
+            where current.{{ unique_key }} in (select key from kw_changed)
+            {%- if forced_months %}
+            union
+            select unnest(array[{% for m in forced_months %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}]::date[])
+            {%- endif %}
+        {%- endset -%}
+        {%- set touched = kw_column("select month::text from (" ~ touched_sql ~ ") as touched order by 1") -%}
+        {%- set in_range = touched | select('ge', lo) | select('lt', hi) | list -%}
+        {%- set touches_default = (touched | length) > (in_range | length) -%}
+        {% call statement('stage') %}
+            drop table if exists kw_stage;
+            create temp table kw_stage as
+            select * from ({{ sql }}) as model
+            where false
+            {%- for month in in_range %}
+                or (model.{{ partition_by }} >= '{{ month }}'::date and model.{{ partition_by }} < '{{ month }}'::date + interval '1 month')
+            {%- endfor %}
+            {%- if touches_default %}
+                or not (model.{{ partition_by }} >= '{{ lo }}'::date and model.{{ partition_by }} < '{{ hi }}'::date)
+            {%- endif %};
+        {% endcall %}
+    {%- endif -%}
+
+    {#- A new table, or a change of the model's columns: the parent itself is (re)created. -#}
+    {%- set new_parent = existing is none or kw_column_signature('kw_stage') != kw_column_signature(target) -%}
+    {%- if new_parent and not full -%}
+        {{ log(name ~ ": columns changed, rebuilding every partition", info=True) }}
+        {%- set full = true -%}
+        {% call statement('stage_all') %}
+            drop table if exists kw_stage;
+            create temp table kw_stage as select * from ({{ sql }}) as model;
+        {% endcall %}
+    {%- endif -%}
+
+    {%- if full -%}
+        {%- set months = kw_column("select distinct date_trunc('month', " ~ partition_by ~ ")::date::text from kw_stage where "
+            ~ partition_by ~ " >= '" ~ lo ~ "' and " ~ partition_by ~ " < '" ~ hi ~ "' order by 1") -%}
+        {%- set touches_default = true -%}
+    {%- else -%}
+        {%- set months = in_range -%}
+    {%- endif -%}
+
+    {#- 2. Each month (and the default partition) built aside, complete with CHECK and indexes. -#}
+    {%- set built = [] -%}
+    {%- for month in months -%}
+        {%- set suffix = 'p' ~ month[:4] ~ month[5:7] -%}
+        {%- set bound -%}
+            {{ partition_by }} is not null and {{ partition_by }} >= '{{ month }}'::date and {{ partition_by }} < ('{{ month }}'::date + interval '1 month')::date
+        {%- endset -%}
+        {%- set rows = kw_build_partition(target, suffix, bound, partition_indexes) -%}
+        {%- do built.append({'suffix': suffix, 'rows': rows,
+                             'bound': "for values from ('" ~ month ~ "') to ('" ~ kw_scalar("select ('" ~ month ~ "'::date + interval '1 month')::date::text") ~ "')"}) -%}
+    {%- endfor -%}
+    {%- if touches_default -%}
+        {%- set bound = "not (" ~ partition_by ~ " >= '" ~ lo ~ "'::date and " ~ partition_by ~ " < '" ~ hi ~ "'::date)" -%}
+        {%- set rows = kw_build_partition(target, 'default', bound, partition_indexes) -%}
+        {%- do built.append({'suffix': 'default', 'rows': rows, 'bound': 'default'}) -%}
+    {%- endif -%}
+    {{ adapter.commit() }}
+
+    {#- 3. One short transaction swaps them in: new partitions attached (empty months
+        dropped), replaced ones detached and dropped; on a full rebuild, every old partition. -#}
+    {%- set attached = [] if new_parent else kw_partitioned_relations(target.schema, name ~ '_') -%}
+    {%- set built_names = built | map(attribute='suffix') | list -%}
+    {%- set kept = [] -%}
+    {%- for part in built -%}
+        {%- if part.rows > 0 or part.suffix == 'default' -%}{%- do kept.append(part) -%}{%- endif -%}
+    {%- endfor -%}
+    {%- set replaced = [] -%}
+    {%- for relname in attached -%}
+        {%- if relname[(name | length) + 1:] in built_names or (full and not relname.startswith(name ~ '__')) -%}
+            {%- do replaced.append(relname) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set comment = 'kennelworks partitioned_by_month: watermark=' ~ (new_watermark or '-infinity')
+        ~ '; rebuilt=' ~ (built | length) ~ '; months=' ~ (built | map(attribute='suffix') | join(',')) -%}
+    {%- set started = modules.datetime.datetime.now() -%}
+    {% call statement('lock_timeout') %}set local lock_timeout = '{{ lock_timeout }}'{% endcall %}
+    {%- if new_parent and existing is not none -%}
+        {#- through the adapter, so dbt's relation cache forgets the dependents dropped with it -#}
+        {% do adapter.drop_relation(existing) %}
+    {%- endif -%}
+    {% call statement('swap') %}
+        {%- if new_parent %}
+        create table {{ target }} (like kw_stage) partition by range ({{ partition_by }});
+        {%- for columns in partition_indexes %}
+        create index on {{ target }} ({{ columns | join(', ') }});
+        {%- endfor %}
+        {%- endif %}
+        {%- for relname in replaced %}
+        alter table {{ target }} detach partition {{ target.schema }}.{{ relname }};
+        drop table {{ target.schema }}.{{ relname }};
+        {%- endfor %}
+        {%- for part in kept %}
+        alter table {{ target }} attach partition {{ target.schema }}.{{ build_prefix }}{{ part.suffix }} {{ part.bound }};
+        alter table {{ target.schema }}.{{ build_prefix }}{{ part.suffix }} rename to {{ name }}_{{ part.suffix }};
+        {%- endfor %}
+        {%- for part in built if part not in kept %}
+        drop table {{ target.schema }}.{{ build_prefix }}{{ part.suffix }};
+        {%- endfor %}
+        comment on table {{ target }} is '{{ comment }}';
+    {% endcall %}
+    {{ adapter.commit() }}
+    {%- set swap_ms = ((modules.datetime.datetime.now() - started).total_seconds() * 1000) | round(1) -%}
+    {{ log(name ~ ": " ~ ('full build' if full else 'incremental') ~ ", rebuilt " ~ (built | length)
+        ~ " partition(s) " ~ (built | map(attribute='suffix') | join(',')) ~ ", swap " ~ swap_ms ~ " ms", info=True) }}
+
+    {% call statement('main') %}
+        drop table if exists kw_stage;
+        drop table if exists kw_changed;
+        select {{ built | length }} as partitions_rebuilt
+    {% endcall %}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {{ adapter.commit() }}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target]}) }}
+{% endmaterialization %}
+
+
+{#- Build one partition as a standalone table <name>__new_<suffix>; returns its row count. -#}
+{% macro kw_build_partition(target, suffix, bound, partition_indexes) %}
+    {%- set table = target.schema ~ '.' ~ target.identifier ~ '__new_' ~ suffix -%}
+    {% call statement('build_' ~ suffix) %}
+        create table {{ table }} (like kw_stage);
+        insert into {{ table }} select * from kw_stage where {{ bound }};
+        alter table {{ table }} add constraint {{ target.identifier ~ '_' ~ suffix }}_bound check ({{ bound }});
+        {%- for columns in partition_indexes %}
+        create index on {{ table }} ({{ columns | join(', ') }});
+        {%- endfor %}
+        analyze {{ table }};
+    {% endcall %}
+    {{ return(kw_scalar("select count(*) from " ~ table) | int) }}
+{% endmacro %}
+
+
+{#- Tables in `schema` whose name starts with `prefix` (partitions and build leftovers). -#}
+{% macro kw_partitioned_relations(schema, prefix) %}
+    {{ return(kw_column(
+        "select relname::text from pg_class join pg_namespace on pg_namespace.oid = relnamespace "
+        ~ "where nspname = '" ~ schema ~ "' and relkind in ('r', 'p') and starts_with(relname, '" ~ prefix ~ "') order by 1")) }}
+{% endmacro %}
+
+
+{#- The watermark a previous build left in the table's comment, or none. -#}
+{% macro kw_partitioned_watermark(target) %}
+    {%- set comment = kw_scalar("select obj_description('" ~ target ~ "'::regclass, 'pg_class')") -%}
+    {%- set found = modules.re.search('watermark=([^;]+)', comment or '') -%}
+    {{ return(found.group(1) if found else none) }}
+{% endmacro %}
+
+
+{#- Column names and types of a relation, for comparing the model with the table. -#}
+{% macro kw_column_signature(relation) %}
+    {{ return(kw_column(
+        "select attname || ' ' || format_type(atttypid, atttypmod) from pg_attribute "
+        ~ "where attrelid = '" ~ relation ~ "'::regclass and attnum > 0 and not attisdropped order by attnum") | join(', ')) }}
+{% endmacro %}
+
+
+{% macro kw_scalar(query) %}
+    {%- set result = run_query(query) -%}
+    {{ return(result.columns[0].values()[0] if result and result.rows | length > 0 else none) }}
+{% endmacro %}
+
+
+{% macro kw_column(query) %}
+    {%- set result = run_query(query) -%}
+    {{ return(result.columns[0].values() | list if result else []) }}
+{% endmacro %}

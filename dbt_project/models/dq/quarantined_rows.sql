@@ -1,0 +1,53 @@
+{{ config(
+    incremental_strategy='sync',
+    unique_key=['source_table', 'record_key'],
+    indexes=[{'columns': ['source_table', 'record_key'], 'unique': True}],
+) }}
+
+{#-
+    Every source row an integrity check keeps out of the marts, with its reason. One entry
+    per int_<table>_checked model: (source table, model, key column). A row that stops
+    being quarantined (fixed in the source) leaves this table; first_seen_at survives runs.
+-#}
+{%- set checked_models = [
+    ('customers', 'int_customers_checked', 'customer_id'),
+    ('pets', 'int_pets_checked', 'pet_id'),
+    ('resources', 'int_resources_checked', 'resource_id'),
+    ('reservations', 'int_reservations_checked', 'reservation_id'),
+] -%}
+
+with
+
+quarantined as (
+    {%- for source_table, model, key in checked_models %}
+    select
+        '{{ source_table }}'::text as source_table,
+        {{ key }}::text as record_key,
+        tenant_id,
+        quarantine_reason as reason
+    from {{ ref(model) }}
+    where quarantine_reason is not null
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        quarantined.source_table,
+        quarantined.record_key,
+        quarantined.tenant_id,
+        quarantined.reason,
+        {%- if is_incremental() %}
+        coalesce(previous.first_seen_at, now()) as first_seen_at
+        {%- else %}
+        now() as first_seen_at
+        {%- endif %}
+    from quarantined
+    {%- if is_incremental() %}
+    left join {{ this }} as previous
+        on quarantined.source_table = previous.source_table
+        and quarantined.record_key = previous.record_key
+    {%- endif %}
+)
+
+select * from final

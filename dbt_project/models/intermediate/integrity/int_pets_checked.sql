@@ -1,0 +1,31 @@
+-- Every pet, with the reason it cannot be trusted (null when clean): its customer is
+-- missing, in another tenant, soft-deleted or itself quarantined.
+with
+
+pets as (
+    select * from {{ ref('stg_app__pets') }}
+),
+
+customers as (
+    select * from {{ ref('int_customers_checked') }}
+),
+
+checked as (
+    select
+        pets.*,
+        case
+            when pets.is_deleted then null
+            when customers.customer_id is null then 'orphan: customer missing'
+            when customers.tenant_id <> pets.tenant_id then 'cross_tenant: customer'
+            when customers.is_deleted then 'orphan: customer deleted'
+            when customers.quarantine_reason is not null then 'orphan: customer quarantined'
+        end as quarantine_reason,
+        greatest(pets.extracted_at, pets.deleted_in_source_at, customers.changed_at) as changed_at
+    from pets
+    -- by key alone (ids are globally unique): a tenant-scoped join could not see a
+    -- parent that sits in another tenant, which is exactly what this model must find
+    left join customers
+        on pets.customer_id = customers.customer_id
+)
+
+select * from checked

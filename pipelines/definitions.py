@@ -12,6 +12,7 @@ import dagster as dg
 CONCERNS = (
     "pipelines.defs.resources",
     "pipelines.defs.ingestion",
+    "pipelines.defs.quality",
 )
 
 defs = dg.Definitions.merge(*(importlib.import_module(name).defs for name in CONCERNS))

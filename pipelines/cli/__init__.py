@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "pipelines.cli.extract",
     "pipelines.cli.access",
     "pipelines.cli.finance",
+    "pipelines.cli.quality",
 )
 
 

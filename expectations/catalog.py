@@ -1,0 +1,28 @@
+"""Every suite the warehouse runs, by the layer whose assets they validate.
+
+`raw` suites describe the source (WARNING); `marts` and `reporting` suites guard what
+analysts and finance read (ERROR, blocking). The Dagster checks and `warehouse dq run`
+both take their suites from here, so a suite is declared once.
+"""
+
+from __future__ import annotations
+
+from expectations import drift, isolation, orphans
+from expectations.checks import LAYERS, Suite
+
+
+def suites_for(layer: str, stats_tolerance: drift.StatsTolerance = drift.StatsTolerance()) -> list[Suite]:
+    if layer == "raw":
+        return [
+            *orphans.raw_suites(),
+            *isolation.raw_suites(),
+            *drift.stats_suites(stats_tolerance),
+            *drift.volume_suites(),
+        ]
+    if layer in LAYERS:
+        return []
+    raise ValueError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
+
+
+def all_suites(stats_tolerance: drift.StatsTolerance = drift.StatsTolerance()) -> list[Suite]:
+    return [suite for layer in LAYERS for suite in suites_for(layer, stats_tolerance)]

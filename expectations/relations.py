@@ -1,0 +1,82 @@
+"""The references between source tables that data quality follows (DESIGN.md §2).
+
+One list, used by the orphan and the tenant-isolation suites, on raw and on marts.
+A reference is named `<child>_<parent column stem>` in the singular ("pet_customer",
+"reservation_pet"), which is also how the generator names the anomalies it injects
+("orphan_pet_customer", "cross_tenant_reservation_pet").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipelines.source.schema import metadata, primary_key
+
+SINGULAR = {
+    "activities": "activity",
+    "customer_achievements": "customer_achievement",
+    "customer_stats": "customer_stats",
+    "invoice_lines": "invoice_line",
+    "team_progress": "team_progress",
+}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """`child.column` points at `parent`'s primary key."""
+
+    child: str
+    column: str
+    parent: str
+
+    @property
+    def label(self) -> str:
+        singular = SINGULAR.get(self.child, self.child.removesuffix("s"))
+        return f"{singular}_{self.column.removesuffix('_id')}"
+
+    @property
+    def nullable(self) -> bool:
+        return metadata.tables[f"app.{self.child}"].c[self.column].nullable
+
+
+# Across bounded contexts (no foreign key in the source) or where a soft-deleted parent
+# can leave a live child behind: the relations the orphan suites check.
+ORPHAN_REFERENCES = (
+    Reference("pets", "customer_id", "customers"),
+    Reference("reservations", "pet_id", "pets"),
+    Reference("reservations", "customer_id", "customers"),
+    Reference("reservations", "resource_id", "resources"),
+    Reference("reservations", "service_id", "services"),
+    Reference("invoices", "customer_id", "customers"),
+    Reference("invoices", "reservation_id", "reservations"),
+    Reference("activities", "customer_id", "customers"),
+    Reference("activities", "team_id", "teams"),
+    Reference("team_members", "team_id", "teams"),
+    Reference("team_members", "customer_id", "customers"),
+    Reference("customer_stats", "customer_id", "customers"),
+    Reference("customer_achievements", "customer_id", "customers"),
+)
+
+# No foreign key checks that parent and child share a tenant, so isolation also follows
+# the in-context foreign keys of the money trail and the engagement tables.
+TENANT_REFERENCES = ORPHAN_REFERENCES + (
+    Reference("invoice_lines", "invoice_id", "invoices"),
+    Reference("payments", "invoice_id", "invoices"),
+    Reference("refunds", "payment_id", "payments"),
+    Reference("team_progress", "team_id", "teams"),
+    Reference("customer_achievements", "achievement_id", "achievements"),
+)
+
+
+def key_column(table: str) -> str:
+    """The single-column primary key of a source table."""
+    (column,) = primary_key(metadata.tables[f"app.{table}"])
+    return column
+
+
+def raw_is_live(table: str, alias: str) -> str:
+    """SQL predicate: the raw row is neither soft-deleted nor hard-deleted in the source."""
+    predicate = f"{alias}._deleted_in_source_at is null"
+    if "deleted_at" in metadata.tables[f"app.{table}"].c:
+        predicate += f" and {alias}.deleted_at is null"
+    return predicate

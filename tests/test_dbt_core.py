@@ -1,0 +1,364 @@
+"""Boarding and customer models end to end: source rows -> load_all -> real dbt -> asserted outcomes.
+
+Run date 2026-03-15. Tenant A has three bookable standard places (R1 capacity 1, R2 capacity
+2), one standard_plus (R3), an inactive luxury resource (R4) and a deleted one (R5); tenant B
+has one standard resource of capacity 5. Every expected figure below is a hand count over the
+rows listed here, and the reschedule test checks which partitions the incremental build touched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from pipelines.lib.dbt import dbt_build
+from pipelines.lib.extract import load_all
+from pipelines.source.create import create_source_schema
+
+RUN_DATE = "2026-03-15"
+MODELS = [
+    "+rpt_kennel_occupancy_daily",
+    "+rpt_current_occupancy",
+    "+rpt_unmatched_reservations",
+    "+rpt_reservation_calendar",
+    "+rpt_customers_with_pets",
+    "+quarantined_rows",
+]
+
+
+def uid(kind: str, n: int) -> uuid.UUID:
+    """Readable fixed ids: kind 'a'..'f' in the 4th group, n at the end."""
+    return uuid.UUID(f"00000000-0000-0000-{kind * 4}-{n:012d}")
+
+
+A, B = uid("a", 1), uid("a", 2)
+R1, R2, R3, R4, R5, RB, R_ORPHAN = (uid("b", n) for n in (1, 2, 3, 4, 5, 6, 7))
+C1, C2, C3, CB, C_ORPHAN = (uid("c", n) for n in (1, 2, 3, 4, 5))
+P1, P2, P3, P4, P5, PB, P_CROSS, P_ORPHAN = (uid("d", n) for n in (1, 2, 3, 4, 5, 6, 7, 8))
+SA, SB = uid("e", 1), uid("e", 2)
+
+
+def res(n: int) -> uuid.UUID:
+    return uid("f", n)
+
+
+# reservation n -> (tenant, customer, pet, resource, requested label, status, start, end, deleted)
+RESERVATIONS = {
+    1: (A, C1, P1, R1, None, "confirmed", "2026-03-10", "2026-03-17", False),  # occupies the 15th
+    2: (A, C1, P2, R2, None, "checked_in", "2026-03-14", "2026-03-16", False),  # occupies the 15th
+    3: (A, C2, P4, R2, None, "cancelled", "2026-03-14", "2026-03-20", False),
+    4: (A, C2, P4, None, "STD+ suite", "confirmed", "2026-03-15", "2026-03-18", False),  # standard_plus
+    5: (A, C2, P4, None, "penthouse", "confirmed", "2026-03-13", "2026-03-16", False),  # unmatched
+    6: (A, C1, P1, R3, None, "confirmed", "2026-03-16", "2026-03-18", False),  # starts the day after
+    7: (A, C1, P1, R1, None, "checked_out", "2026-03-05", "2026-03-15", False),  # left that morning
+    8: (A, C1, P2, R1, None, "no_show", "2026-03-15", "2026-03-16", False),
+    9: (A, C2, P4, R2, None, "confirmed", "2026-03-15", "2026-03-17", True),  # soft-deleted
+    10: (A, C3, P5, R1, None, "confirmed", "2026-03-14", "2026-03-16", False),  # customer deleted
+    11: (A, C1, PB, R1, None, "confirmed", "2026-03-14", "2026-03-16", False),  # pet of tenant B
+    12: (A, C1, uid("d", 99), R1, None, "confirmed", "2026-03-14", "2026-03-16", False),  # pet missing
+    13: (A, C1, P1, R1, None, "confirmed", "2026-03-16", "2026-03-14", False),  # ends before it starts
+    14: (A, C2, P4, R1, None, "confirmed", "2026-03-20", "2026-03-22", False),  # rescheduled to April later
+    15: (A, C1, P1, R1, None, "checked_out", "2024-01-10", "2024-01-12", False),  # historical
+    16: (A, C1, P2, None, None, "confirmed", "2026-06-01", "2026-06-03", False),  # future, unmatched
+    17: (B, CB, PB, RB, None, "confirmed", "2026-03-15", "2026-03-16", False),
+}
+
+QUARANTINED_RESERVATIONS = {
+    res(10): "orphan: customer deleted",
+    res(11): "cross_tenant: pet",
+    res(12): "orphan: pet missing",
+    res(13): "invalid: end_date before start_date",
+}
+
+
+def insert(conn: psycopg.Connection, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+    for row in rows:
+        columns = list(row)
+        conn.execute(
+            sql.SQL("insert into app.{} ({}) values ({})").format(
+                sql.Identifier(table),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+            ),
+            [row[column] for column in columns],
+        )
+
+
+def seed_source(ops_url: str) -> None:
+    create_source_schema(ops_url)
+    deleted = "2026-03-01T00:00:00Z"
+    with psycopg.connect(ops_url) as conn:
+        insert(conn, "tenants", [
+            {"id": A, "slug": "a", "name": "A", "timezone": "Europe/Paris", "plan": "pro"},
+            {"id": B, "slug": "b", "name": "B", "timezone": "America/New_York", "plan": "pro"},
+        ])
+        insert(conn, "services", [
+            {"id": SA, "tenant_id": A, "name": "Night", "category": "boarding", "price_cents": 4500},
+            {"id": SB, "tenant_id": B, "name": "Night", "category": "boarding", "price_cents": 4500},
+        ])
+        insert(conn, "resources", [
+            {"id": R1, "tenant_id": A, "name": "Kennel 1", "suite_type": "standard", "capacity": 1},
+            {"id": R2, "tenant_id": A, "name": "Kennel 2", "suite_type": "standard", "capacity": 2},
+            {"id": R3, "tenant_id": A, "name": "Suite 3", "suite_type": "standard_plus", "capacity": 1},
+            {"id": R4, "tenant_id": A, "name": "Lux 4", "suite_type": "luxury", "capacity": 1, "is_active": False},
+            {"id": R5, "tenant_id": A, "name": "Lux 5", "suite_type": "luxury", "capacity": 3, "deleted_at": deleted},
+            {"id": RB, "tenant_id": B, "name": "Run B", "suite_type": "standard", "capacity": 5},
+            {"id": R_ORPHAN, "tenant_id": uid("a", 99), "name": "Nowhere", "suite_type": "standard", "capacity": 1},
+        ])
+        insert(conn, "customers", [
+            {"id": C1, "tenant_id": A, "first_name": "Ada", "last_name": "One", "email": "ada@example.com"},
+            {"id": C2, "tenant_id": A, "first_name": "Bo", "last_name": "Two", "phone": "+33 1 23 45 67 89"},
+            {"id": C3, "tenant_id": A, "first_name": "Cy", "last_name": "Gone", "deleted_at": deleted},
+            {"id": CB, "tenant_id": B, "first_name": "Di", "last_name": "Bee"},
+            {"id": C_ORPHAN, "tenant_id": uid("a", 99), "first_name": "No", "last_name": "Tenant"},
+        ])
+        insert(conn, "pets", [
+            {"id": P1, "tenant_id": A, "customer_id": C1, "name": "Rex", "species": "dog"},
+            {"id": P2, "tenant_id": A, "customer_id": C1, "name": "Alba", "species": "cat"},
+            {"id": P3, "tenant_id": A, "customer_id": C1, "name": "Ghost", "species": "dog", "deleted_at": deleted},
+            {"id": P4, "tenant_id": A, "customer_id": C2, "name": "Fido", "species": "dog"},
+            {"id": P5, "tenant_id": A, "customer_id": C3, "name": "Lost", "species": "dog"},
+            {"id": PB, "tenant_id": B, "customer_id": CB, "name": "Bee", "species": "dog"},
+            {"id": P_CROSS, "tenant_id": A, "customer_id": CB, "name": "Cross", "species": "dog"},
+        ])
+        # The app's foreign key would refuse an orphan; a replica-role session writes it anyway,
+        # the way a cross-context race or a bad migration leaves one behind.
+        conn.execute("set local session_replication_role = replica")
+        insert(conn, "pets", [
+            {"id": P_ORPHAN, "tenant_id": A, "customer_id": uid("c", 99), "name": "Orphan", "species": "cat"},
+        ])
+        conn.execute("set local session_replication_role = origin")
+        insert(conn, "reservations", [
+            {
+                "id": res(n), "tenant_id": tenant_id, "customer_id": customer_id, "pet_id": pet_id,
+                "resource_id": resource_id, "service_id": SA if tenant_id == A else SB,
+                "requested_suite_type": label, "status": status, "start_date": start, "end_date": end,
+                "total_cents": 1000 * n, "deleted_at": deleted if is_deleted else None,
+            }
+            for n, (tenant_id, customer_id, pet_id, resource_id, label, status, start, end, is_deleted)
+            in RESERVATIONS.items()
+        ])
+
+
+def rows(url: str, query: str, *params: Any) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def warehouse(make_database, tmp_path_factory) -> dict[str, Any]:
+    """Seed, extract, build once; then reschedule reservation 14 (March -> April) and build again."""
+    ops, wh = make_database("coreops"), make_database("corewh")
+    target = tmp_path_factory.mktemp("dbt_target")
+    seed_source(ops)
+    load_all(ops, wh)
+    first = dbt_build(wh, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
+    before = {
+        "history": rows(wh, "select reservation_id, start_date, tableoid::regclass::text from marts.fct_reservation_history"),
+        "comment": rows(wh, "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")[0][0],
+        "first_seen": dict(rows(wh, "select record_key, first_seen_at from dq.quarantined_rows")),
+        "occupancy": rows(wh, "select * from reporting.rpt_current_occupancy order by resource_id"),
+    }
+    with psycopg.connect(ops) as conn:
+        conn.execute(
+            "update app.reservations set start_date = '2026-04-20', end_date = '2026-04-22', version = version + 1 "
+            "where id = %s",
+            (res(14),),
+        )
+    load_all(ops, wh)
+    second = dbt_build(wh, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
+    return {"ops": ops, "url": wh, "first": first, "second": second, "before": before, "target": target}
+
+
+def test_every_model_and_dbt_test_passed(warehouse):
+    for build in (warehouse["first"], warehouse["second"]):
+        statuses = {node.name: node.status for node in build.nodes}
+        assert statuses["fct_reservation_history"] == "success"
+        assert all(status in {"success", "pass"} for status in statuses.values()), statuses
+        assert any(node.resource_type == "unit_test" for node in build.nodes)
+
+
+def test_history_is_a_range_partitioned_table_with_monthly_partitions_and_default(warehouse):
+    url = warehouse["url"]
+    assert rows(url, "select relkind::text from pg_class where oid = 'marts.fct_reservation_history'::regclass") == [("p",)]
+    partitions = rows(
+        url,
+        "select child.relname::text, pg_get_expr(child.relpartbound, child.oid) from pg_inherits "
+        "join pg_class as child on child.oid = inhrelid "
+        "where inhparent = 'marts.fct_reservation_history'::regclass order by 1",
+    )
+    bounds = dict(partitions)
+    assert bounds["fct_reservation_history_default"] == "DEFAULT"
+    assert bounds["fct_reservation_history_p202603"] == "FOR VALUES FROM ('2026-03-01') TO ('2026-04-01')"
+    assert set(bounds) == {f"fct_reservation_history_{s}" for s in ("default", "p202401", "p202603", "p202604", "p202606")}
+    indexes = rows(
+        url,
+        "select indexdef from pg_indexes where schemaname = 'marts' and tablename = 'fct_reservation_history_p202603'",
+    )
+    columns = sorted(definition.split("USING btree ")[1] for (definition,) in indexes)
+    assert columns == ["(tenant_id, resource_id, start_date)", "(tenant_id, start_date)"]
+
+
+def test_reschedule_moves_the_row_and_rebuilds_only_the_touched_months(warehouse):
+    url = warehouse["url"]
+    before = {key: (start.isoformat(), part) for key, start, part in warehouse["before"]["history"]}
+    assert before[res(14)] == ("2026-03-20", "marts.fct_reservation_history_p202603")
+    after = rows(
+        url,
+        "select start_date::text, tableoid::regclass::text from marts.fct_reservation_history where reservation_id = %s",
+        res(14),
+    )
+    assert after == [("2026-04-20", "marts.fct_reservation_history_p202604")]
+    march = rows(url, "select reservation_id from marts.fct_reservation_history_p202603 order by 1")
+    assert res(14) not in {key for (key,) in march}
+    assert len(march) == len([k for k, (start, _) in before.items() if start.startswith("2026-03")]) - 1
+    comment = rows(url, "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")[0][0]
+    assert "rebuilt=2; months=p202603,p202604" in comment
+    assert "rebuilt=4; months=p202401,p202603,p202606,default" in warehouse["before"]["comment"]  # the first build made every partition
+
+
+def test_occupancy_on_the_run_date_equals_the_hand_count(warehouse):
+    found = {
+        (tenant_id, suite_type): (capacity, occupied, rate)
+        for tenant_id, suite_type, capacity, occupied, rate in rows(
+            warehouse["url"],
+            "select tenant_id, suite_type, capacity, occupied, occupancy_rate::float "
+            "from reporting.rpt_kennel_occupancy_daily where date = %s",
+            RUN_DATE,
+        )
+    }
+    assert found[(A, "standard")] == (3, 2, pytest.approx(2 / 3, abs=1e-4))  # reservations 1 and 2
+    assert found[(A, "standard_plus")] == (1, 1, 1.0)  # reservation 4, matched from "STD+ suite"
+    assert found[(A, "unmatched")] == (0, 1, None)  # reservation 5, still counted
+    assert found[(B, "standard")] == (5, 1, 0.2)
+    assert (A, "luxury") not in found  # inactive and deleted resources give no capacity
+    assert len(found) == 4
+
+
+def test_occupancy_window_runs_from_a_year_back_to_90_days_ahead(warehouse):
+    (first, last, days), = rows(
+        warehouse["url"],
+        "select min(date)::text, max(date)::text, count(distinct date) from reporting.rpt_kennel_occupancy_daily",
+    )
+    assert (first, last, days) == ("2025-03-15", "2026-06-13", 456)
+    (unmatched_june,), = rows(
+        warehouse["url"],
+        "select occupied from reporting.rpt_kennel_occupancy_daily "
+        "where tenant_id = %s and suite_type = 'unmatched' and date = '2026-06-02'",
+        A,
+    )
+    assert unmatched_june == 1  # reservation 16, nights of 06-01 and 06-02
+
+
+def test_current_occupancy_per_resource(warehouse):
+    found = {
+        resource_id: (is_occupied, reservation_id, pet_name, until)
+        for resource_id, is_occupied, reservation_id, pet_name, until in rows(
+            warehouse["url"],
+            "select resource_id, is_occupied, reservation_id, pet_name, until_date::text "
+            "from reporting.rpt_current_occupancy",
+        )
+    }
+    assert found[R1] == (True, res(1), "Rex", "2026-03-17")
+    assert found[R2] == (True, res(2), "Alba", "2026-03-16")
+    assert found[R3] == (False, None, None, None)
+    assert found[R4] == (False, None, None, None)
+    assert R5 not in found and R_ORPHAN not in found
+    relkind = rows(warehouse["url"], "select relkind::text from pg_class where oid = 'reporting.rpt_current_occupancy'::regclass")
+    assert relkind == [("m",)]
+    unique = rows(
+        warehouse["url"],
+        "select count(*) from pg_index where indrelid = 'reporting.rpt_current_occupancy'::regclass and indisunique",
+    )
+    assert unique == [(1,)]
+
+
+def test_raw_equals_marts_plus_quarantine(warehouse):
+    url = warehouse["url"]
+    pairs = {
+        "reservations": "marts.fct_reservation_history",
+        "customers": "marts.dim_customers",
+        "pets": "marts.dim_pets",
+        "resources": "marts.dim_resources",
+    }
+    for table, mart in pairs.items():
+        (raw_rows,), = rows(url, f"select count(*) from raw.{table}")
+        (mart_rows,), = rows(url, f"select count(*) from {mart}")
+        (quarantined,), = rows(url, "select count(*) from dq.quarantined_rows where source_table = %s", table)
+        assert raw_rows == mart_rows + quarantined, table
+        assert quarantined > 0, table
+
+
+def test_quarantine_names_each_row_and_reason_and_keeps_first_seen(warehouse):
+    found = {
+        (table, key): reason
+        for table, key, reason in rows(warehouse["url"], "select source_table, record_key, reason from dq.quarantined_rows")
+    }
+    for key, reason in QUARANTINED_RESERVATIONS.items():
+        assert found[("reservations", str(key))] == reason
+    assert found[("pets", str(P_CROSS))] == "cross_tenant: customer"
+    assert found[("pets", str(P_ORPHAN))] == "orphan: customer missing"
+    assert found[("pets", str(P5))] == "orphan: customer deleted"
+    assert found[("resources", str(R_ORPHAN))] == "orphan: tenant missing"
+    assert found[("customers", str(C_ORPHAN))] == "orphan: tenant missing"
+    assert len(found) == 9
+    first_seen_now = dict(rows(warehouse["url"], "select record_key, first_seen_at from dq.quarantined_rows"))
+    assert first_seen_now == warehouse["before"]["first_seen"]
+
+
+def test_unmatched_reservations_are_listed_with_a_reason(warehouse):
+    found = dict(rows(warehouse["url"], "select reservation_id, reason from reporting.rpt_unmatched_reservations"))
+    assert found == {
+        res(5): "no resource assigned and requested suite type not recognised",
+        res(16): "no resource assigned and no suite type requested",
+    }
+
+
+def test_calendar_tiers_and_names(warehouse):
+    found = {
+        key: (tier, resource_name, customer_name, pet_name)
+        for key, tier, resource_name, customer_name, pet_name in rows(
+            warehouse["url"],
+            "select reservation_id, tier, resource_name, customer_name, pet_name from reporting.rpt_reservation_calendar",
+        )
+    }
+    assert found[res(15)] == ("historical", "Kennel 1", "Ada One", "Rex")
+    assert found[res(7)][0] == "recent"
+    assert found[res(1)] == ("active", "Kennel 1", "Ada One", "Rex")
+    assert found[res(16)] == ("future", None, "Ada One", "Alba")
+    assert found[res(14)][0] == "future"  # rescheduled to 2026-04-20: 36 days ahead
+    assert set(found) == set(res(n) for n in RESERVATIONS) - set(QUARANTINED_RESERVATIONS)
+
+
+def test_customers_with_pets_excludes_soft_deleted_pets_and_customers(warehouse):
+    found = {
+        customer_id: (names, species)
+        for customer_id, names, species in rows(
+            warehouse["url"], "select customer_id, pet_names, pet_species from reporting.rpt_customers_with_pets"
+        )
+    }
+    assert found[C1] == (["Alba", "Rex"], ["cat", "dog"])  # Ghost is soft-deleted
+    assert found[C2] == (["Fido"], ["dog"])
+    assert found[CB] == (["Bee"], ["dog"])  # the cross-tenant pet is quarantined, not listed
+    assert C3 not in found
+    columns = {name for (name,) in rows(
+        warehouse["url"],
+        "select column_name from information_schema.columns where table_schema in ('marts', 'reporting') "
+        "and table_name in ('dim_customers', 'rpt_customers_with_pets', 'rpt_reservation_calendar')",
+    )}
+    assert not columns & {"email", "phone"}
+
+
+def test_no_password_reaches_dbt_target_or_logs(warehouse):
+    password = conninfo_to_dict(warehouse["url"]).get("password")
+    assert password, "the test server uses password authentication"
+    written = [path for path in warehouse["target"].rglob("*") if path.is_file()]
+    assert any(path.name == "manifest.json" for path in written)
+    leaking = [str(path) for path in written if password.encode() in path.read_bytes()]
+    assert leaking == []

@@ -13,13 +13,15 @@ import zipfile
 
 import psycopg
 import pytest
+from dbt_finance_fixtures import insert, uid
 from openpyxl import load_workbook
 
-from dbt_finance_fixtures import insert, uid
+from pipelines.cli import main as warehouse_cli
 from pipelines.lib import validation
 from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.lib.finance_summary import build_summary, parse_request, write_summary
+from pipelines.settings import get_settings
 from pipelines.source.create import create_source_schema
 
 RUN_DATE = dt.date(2026, 6, 30)
@@ -478,3 +480,26 @@ def test_csv_is_one_file_per_section_in_exact_cents(paws, tmp_path):
 def test_unknown_tenant_is_a_clear_error(warehouse):
     with pytest.raises(validation.InvalidInput, match="no tenant with slug 'no-such-inn'"):
         summarize(warehouse[1], "no-such-inn", "2025-01", "2025-02")
+
+
+@pytest.fixture()
+def cli_env(warehouse, monkeypatch, tmp_path):
+    """The CLI's settings pointed at this module's databases, with a fresh home for its output."""
+    ops_url, warehouse_url = warehouse
+    monkeypatch.setenv("OPS_DATABASE_URL", ops_url)
+    monkeypatch.setenv("WAREHOUSE_DATABASE_URL", warehouse_url)
+    monkeypatch.setenv("DAGSTER_DATABASE_URL", ops_url)
+    monkeypatch.setenv("KENNELWORKS_HOME", str(tmp_path))
+    get_settings.cache_clear()
+    yield tmp_path
+    get_settings.cache_clear()
+
+
+def test_cli_writes_the_default_path_and_names_an_unknown_tenant(cli_env, capsys):
+    assert warehouse_cli(["finance", "summary", "--tenant", "paws-inn", "--from", "2025-01", "--to", "2026-06"]) == 0
+    expected = cli_env / "reports" / "finance" / "paws-inn_2025-01_2026-06.html"
+    assert expected.is_file() and "<svg" in expected.read_text()
+    assert str(expected) in capsys.readouterr().out
+    code = warehouse_cli(["finance", "summary", "--tenant", "no-such-inn", "--from", "2025-01", "--to", "2025-02"])
+    assert code == 2
+    assert capsys.readouterr().err == "error: no tenant with slug 'no-such-inn' in the warehouse\n"

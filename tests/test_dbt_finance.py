@@ -12,8 +12,8 @@ import datetime as dt
 
 import psycopg
 import pytest
-
 from dbt_finance_fixtures import customer, insert, tenant, uid
+
 from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
@@ -238,7 +238,9 @@ def first_build(databases):
         "archive": fetch(warehouse_url, ledger.format("archive.financial_transactions")),
         "aging": {
             (row[0], row[1]): row[2:]
-            for row in fetch(warehouse_url, "select tenant_id, bucket, open_cents, invoice_count from reporting.rpt_ar_aging")
+            for row in fetch(
+                warehouse_url, "select tenant_id, bucket, open_cents, invoice_count from reporting.rpt_ar_aging"
+            )
         },
     }
 
@@ -273,7 +275,9 @@ def test_monthly_figures_by_hand(first_build):
         (NY, dt.date(2026, 3, 8), 7_000, 0),  # 23:30 EDT on the day DST starts (UTC: 03-09)
     ],
 )
-def test_payment_lands_on_the_tenant_local_date_on_dst_change_days(first_build, tenant_n, local_date, collected, refunded):
+def test_payment_lands_on_the_tenant_local_date_on_dst_change_days(
+    first_build, tenant_n, local_date, collected, refunded
+):
     daily = first_build["daily"]
     assert daily[(uid(1, tenant_n), local_date)][:2] == (collected, refunded)
     utc_date = local_date - dt.timedelta(days=1) if tenant_n == BER else local_date + dt.timedelta(days=1)
@@ -327,7 +331,11 @@ def test_raw_equals_mart_plus_quarantine(databases, table):
     raw = count_of(warehouse_url, f"raw.{table}")
     mart = count_of(warehouse_url, f"marts.fct_{table}")
     quarantined = dict(
-        fetch(warehouse_url, f"select {key}, quarantine_reason from intermediate.int_{table}_checked where quarantine_reason is not null")
+        fetch(
+            warehouse_url,
+            f"select {key}, quarantine_reason from intermediate.int_{table}_checked"
+            " where quarantine_reason is not null",
+        )
     )
     assert quarantined == QUARANTINED[table]
     assert raw == mart + len(quarantined)
@@ -347,10 +355,12 @@ def after_purge(databases, first_build):
 
 def test_purged_row_stays_in_the_archive_after_a_full_refresh(after_purge, first_build):
     warehouse_url = after_purge
-    assert fetch(warehouse_url, "select _deleted_in_source_at is not null from raw.payments where id = %s", [uid(5, 10)]) == [
-        (True,)
-    ]
-    archived = fetch(warehouse_url, "select kind, source_id, amount_cents, archived_at from archive.financial_transactions")
+    assert fetch(
+        warehouse_url, "select _deleted_in_source_at is not null from raw.payments where id = %s", [uid(5, 10)]
+    ) == [(True,)]
+    archived = fetch(
+        warehouse_url, "select kind, source_id, amount_cents, archived_at from archive.financial_transactions"
+    )
     assert ("payment", uid(5, 10), 4_200) in {row[:3] for row in archived}
     assert len(archived) == len(first_build["archive"])
     ledger = fetch(warehouse_url, "select source_id from intermediate.int_financial_transactions")

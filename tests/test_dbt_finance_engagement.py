@@ -1,0 +1,280 @@
+"""Leaderboards and stats reconciliation end to end: source rows -> load_all -> real dbt build.
+
+Run date 2026-06-17 (a Wednesday): the week starts Monday 2026-06-15, the month 2026-06-01.
+Customers 1 and 2 tie in every period on purpose; the lower id must win each time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+from dbt_finance_fixtures import customer, insert, tenant, uid
+
+from pipelines.lib.dbt import dbt_build
+from pipelines.lib.extract import load_all
+from pipelines.source.create import create_source_schema
+
+RUN_DATE = "2026-06-17"
+MODELS = ["+rpt_leaderboard_customers", "+rpt_leaderboard_teams", "+rpt_stats_reconciliation"]
+WEEK, MONTH = dt.date(2026, 6, 15), dt.date(2026, 6, 1)
+
+# team n -> (name, goal, deleted)
+TEAMS = {
+    1: ("Waggers", 100_000, False),
+    2: ("Sniffers", 50_000, False),
+    3: ("Gone", 1_000, True),
+    4: ("Quiet", 9_000, False),
+}
+
+# activity n -> (tenant, customer n, team n or None, date, distance, deleted)
+ACTIVITIES = {
+    1: (1, 1, 1, "2026-06-16", 3_000, False),
+    2: (1, 1, 1, "2026-06-02", 2_000, False),
+    3: (1, 1, None, "2026-01-10", 5_000, False),
+    4: (1, 2, 2, "2026-06-15", 3_000, False),
+    5: (1, 2, 2, "2026-06-03", 2_000, False),
+    6: (1, 2, None, "2025-12-01", 5_000, False),
+    7: (1, 3, None, "2025-05-01", 12_000, False),
+    8: (1, 1, 1, "2026-06-16", 99_999, True),  # soft-deleted activity
+    9: (1, 4, None, "2026-06-16", 50_000, False),  # customer 4 is deleted
+    10: (1, 2, 3, "2026-06-16", 7_777, False),  # team 3 is deleted
+    11: (1, 6, None, "2026-06-16", 40_000, False),  # customer 6 lives in tenant 2
+    12: (1, 99, None, "2026-06-16", 30_000, False),  # customer 99 does not exist
+    13: (1, 7, None, "2026-06-10", 500, False),
+}
+
+QUARANTINED_ACTIVITIES = {
+    uid(8, 9): "orphan: customer deleted",
+    uid(8, 10): "orphan: team deleted",
+    uid(8, 11): "cross_tenant: customer",
+    uid(8, 12): "orphan: customer missing",
+}
+
+# customer n -> (stored distance, stored activity count); customer 7 has no stored row
+CUSTOMER_STATS = {1: (10_000, 3), 2: (9_000, 3), 3: (12_000, 1), 4: (50_000, 1), 5: (0, 0)}
+# team n -> (stored distance, stored member count)
+TEAM_PROGRESS = {1: (5_000, 1), 2: (4_000, 1), 4: (0, 2)}
+# team member n -> (team n, customer n, left)
+TEAM_MEMBERS = {1: (1, 1, False), 2: (2, 2, False), 3: (4, 3, False), 4: (4, 5, True)}
+
+
+def seed_source(ops_url: str) -> None:
+    create_source_schema(ops_url)
+    with psycopg.connect(ops_url) as conn:
+        insert(conn, "tenants", [tenant(1, "America/New_York"), tenant(2, "Europe/Berlin")])
+        insert(
+            conn,
+            "customers",
+            [
+                customer(1, 1, "Ada", "Lovelace"),
+                customer(2, 1, "Bob", "Builder"),
+                customer(3, 1, "Cy", "Young"),
+                customer(4, 1, "Del", "Eted", deleted=True),
+                customer(5, 1, "Eve", "Idle"),
+                customer(6, 2, "Fritz", "Berliner"),
+                customer(7, 1, "Gus", "Newcomer"),
+            ],
+        )
+        insert(
+            conn,
+            "teams",
+            [
+                {
+                    "id": uid(7, n),
+                    "tenant_id": uid(1, 1),
+                    "name": name,
+                    "goal_distance_m": goal,
+                    "starts_on": "2026-01-01",
+                    "deleted_at": "2026-02-01T00:00:00Z" if deleted else None,
+                }
+                for n, (name, goal, deleted) in TEAMS.items()
+            ],
+        )
+        insert(
+            conn,
+            "team_members",
+            [
+                {
+                    "id": uid(9, n),
+                    "tenant_id": uid(1, 1),
+                    "team_id": uid(7, team),
+                    "customer_id": uid(2, c),
+                    "role": "member",
+                    "joined_at": "2026-01-02T00:00:00Z",
+                    "left_at": "2026-03-01T00:00:00Z" if left else None,
+                }
+                for n, (team, c, left) in TEAM_MEMBERS.items()
+            ],
+        )
+        insert(conn, "activities", [activity(n, *row) for n, row in ACTIVITIES.items()])
+        insert(
+            conn,
+            "customer_stats",
+            [
+                {
+                    "customer_id": uid(2, c),
+                    "tenant_id": uid(1, 1),
+                    "total_distance_m": distance,
+                    "total_duration_s": count * 600,
+                    "activity_count": count,
+                }
+                for c, (distance, count) in CUSTOMER_STATS.items()
+            ],
+        )
+        insert(
+            conn,
+            "team_progress",
+            [
+                {"team_id": uid(7, team), "tenant_id": uid(1, 1), "total_distance_m": distance, "member_count": members}
+                for team, (distance, members) in TEAM_PROGRESS.items()
+            ],
+        )
+
+
+def activity(n: int, tenant_n: int, customer_n: int, team_n: int | None, date: str, distance: int, deleted: bool):
+    return {
+        "id": uid(8, n),
+        "tenant_id": uid(1, tenant_n),
+        "customer_id": uid(2, customer_n),
+        "team_id": uid(7, team_n) if team_n else None,
+        "activity_date": date,
+        "distance_m": distance,
+        "duration_s": 600,
+        "deleted_at": "2026-06-16T20:00:00Z" if deleted else None,
+    }
+
+
+def fetch(url: str, query: str, params=None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+def leaderboard(url: str, relation: str, subject: str) -> dict[str, list[tuple]]:
+    """period_type -> [(subject id, distance, rank)] ordered by rank."""
+    rows = fetch(url, f"select period_type, {subject}, distance_m, rank from {relation} order by period_type, rank")
+    boards: dict[str, list[tuple]] = {}
+    for period_type, subject_id, distance, rank in rows:
+        boards.setdefault(period_type, []).append((subject_id, distance, rank))
+    return boards
+
+
+def relation_oid(url: str, relation: str) -> int:
+    return fetch(url, "select %s::regclass::oid", [relation])[0][0]
+
+
+@pytest.fixture(scope="module")
+def databases(make_database, tmp_path_factory):
+    """Seeded source, extracted, one dbt build; yields (ops_url, warehouse_url, target_path)."""
+    ops_url, warehouse_url = make_database("ops"), make_database("warehouse")
+    seed_source(ops_url)
+    load_all(ops_url, warehouse_url)
+    target = tmp_path_factory.mktemp("dbt_target")
+    dbt_build(warehouse_url, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
+    return ops_url, warehouse_url, target
+
+
+@pytest.fixture(scope="module")
+def first_build(databases):
+    _, warehouse_url, _ = databases
+    return {
+        "customers": leaderboard(warehouse_url, "reporting.rpt_leaderboard_customers", "customer_id"),
+        "teams": leaderboard(warehouse_url, "reporting.rpt_leaderboard_teams", "team_id"),
+        "periods": dict(
+            fetch(
+                warehouse_url, "select period_type, period_start from reporting.rpt_leaderboard_customers group by 1, 2"
+            )
+        ),
+        "names": dict(
+            fetch(warehouse_url, "select distinct customer_id, display_name from reporting.rpt_leaderboard_customers")
+        ),
+        "oid": relation_oid(warehouse_url, "reporting.rpt_leaderboard_customers"),
+    }
+
+
+def test_customer_ties_rank_by_the_lower_id(first_build):
+    boards = first_build["customers"]
+    assert boards["week"] == [(uid(2, 1), 3_000, 1), (uid(2, 2), 3_000, 2)]  # 7 walked last week
+    assert boards["month"] == [(uid(2, 1), 5_000, 1), (uid(2, 2), 5_000, 2), (uid(2, 7), 500, 3)]
+    assert boards["all_time"] == [
+        (uid(2, 3), 12_000, 1),
+        (uid(2, 1), 10_000, 2),
+        (uid(2, 2), 10_000, 3),
+        (uid(2, 7), 500, 4),
+    ]
+
+
+def test_team_ties_rank_by_the_lower_id_and_deleted_teams_are_absent(first_build):
+    boards = first_build["teams"]
+    assert boards["week"] == [(uid(7, 1), 3_000, 1), (uid(7, 2), 3_000, 2)]
+    assert boards["month"] == [(uid(7, 1), 5_000, 1), (uid(7, 2), 5_000, 2)]
+    assert boards["all_time"] == [(uid(7, 1), 5_000, 1), (uid(7, 2), 5_000, 2)]
+
+
+def test_periods_and_display_names(first_build):
+    assert first_build["periods"] == {"week": WEEK, "month": MONTH, "all_time": None}
+    # first name and initial only: no e-mail, no phone, no full last name
+    assert first_build["names"][uid(2, 1)] == "Ada L."
+
+
+def test_quarantined_activities_and_raw_equals_mart_plus_quarantine(databases):
+    _, warehouse_url, _ = databases
+    quarantined = dict(
+        fetch(
+            warehouse_url,
+            "select activity_id, quarantine_reason from intermediate.int_activities_checked "
+            "where quarantine_reason is not null",
+        )
+    )
+    assert quarantined == QUARANTINED_ACTIVITIES
+    raw = fetch(warehouse_url, "select count(*) from raw.activities")[0][0]
+    mart = fetch(warehouse_url, "select count(*) from marts.fct_activities")[0][0]
+    assert raw == mart + len(quarantined) == len(ACTIVITIES)
+
+
+def test_stats_reconciliation_lists_exactly_the_drifted_entities(databases):
+    _, warehouse_url, _ = databases
+    rows = fetch(
+        warehouse_url,
+        "select entity, entity_id, stored_distance_m, recomputed_distance_m, drift_m, stored_count, recomputed_count "
+        "from reporting.rpt_stats_reconciliation order by entity, entity_id",
+    )
+    assert rows == [
+        ("customer", uid(2, 2), 9_000, 10_000, -1_000, 3, 3),
+        ("customer", uid(2, 7), 0, 500, -500, 0, 1),  # activities but no stored row
+        ("team", uid(7, 2), 4_000, 5_000, -1_000, 1, 1),
+        ("team", uid(7, 4), 0, 0, 0, 2, 1),  # one member left: count drift only
+    ]
+
+
+@pytest.fixture(scope="module")
+def second_build(databases, first_build):
+    """A new walk of customer 3 this week, extracted and built again while an analyst holds a
+    transaction open on the leaderboard: the refresh must not need to wait for the reader."""
+    ops_url, warehouse_url, target = databases
+    with psycopg.connect(ops_url) as conn:
+        insert(conn, "activities", [activity(14, 1, 3, None, "2026-06-17", 4_000, False)])
+    load_all(ops_url, warehouse_url)
+    database = fetch(warehouse_url, "select current_database()")[0][0]
+    with psycopg.connect(warehouse_url) as reader:
+        reader.execute("select count(*) from reporting.rpt_leaderboard_customers").fetchone()
+        # the reader's transaction stays open (holding AccessShareLock) for the whole build; a
+        # plain REFRESH would wait for it and fail on the lock_timeout set for dbt's sessions
+        with psycopg.connect(warehouse_url, autocommit=True) as admin:
+            admin.execute(f"alter database \"{database}\" set lock_timeout = '20s'")
+        try:
+            dbt_build(warehouse_url, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
+        finally:
+            with psycopg.connect(warehouse_url, autocommit=True) as admin:
+                admin.execute(f'alter database "{database}" reset lock_timeout')
+        reader.rollback()
+    return warehouse_url
+
+
+def test_leaderboard_is_refreshed_in_place_without_blocking_readers(second_build, first_build):
+    warehouse_url = second_build
+    assert relation_oid(warehouse_url, "reporting.rpt_leaderboard_customers") == first_build["oid"]
+    boards = leaderboard(warehouse_url, "reporting.rpt_leaderboard_customers", "customer_id")
+    assert boards["week"][0] == (uid(2, 3), 4_000, 1)
+    assert boards["all_time"][0] == (uid(2, 3), 16_000, 1)

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "pipelines.cli.access",
     "pipelines.cli.finance",
     "pipelines.cli.quality",
+    "pipelines.cli.transform",
 )
 
 

@@ -34,6 +34,10 @@ DATE_LIST_VARS = frozenset({"reservation_months"})
 
 _ENV_LOCK = threading.Lock()
 
+# `dbt parse` reads profiles.yml but never connects: placeholders are enough, so preparing
+# the manifest (at Dagster load time) needs neither a server nor a secret.
+PARSE_ONLY_URL = "postgresql://dbt_parse@localhost:5432/warehouse"
+
 
 class DbtError(RuntimeError):
     """dbt ran and some node failed (or dbt could not start); the message names them."""
@@ -199,6 +203,46 @@ def dbt_build(
 ) -> DbtResult:
     """`dbt build` (models, tests, in dependency order) against the warehouse at `warehouse_url`."""
     return run_dbt(warehouse_url, dbt_args(["build"], select, vars, full_refresh, target_path))
+
+
+def dbt_command(
+    warehouse_url: str,
+    command: str,
+    select: Sequence[str] | str | None = None,
+    vars: Mapping[str, Any] | None = None,
+    full_refresh: bool = False,
+    target_path: Path | None = None,
+) -> DbtResult:
+    """Any other dbt command (`test`, `run`, `docs generate`, ...), same environment and checks."""
+    return run_dbt(warehouse_url, dbt_args(command.split(), select, vars, full_refresh, target_path))
+
+
+def manifest_is_stale(manifest: Path) -> bool:
+    """True when manifest.json is missing or older than any file of the dbt project."""
+    if not manifest.exists():
+        return True
+    built = manifest.stat().st_mtime
+    sources = [PROJECT_ROOT / "dbt_project.yml", PROJECT_ROOT / "profiles.yml", *(PROJECT_ROOT / "dbt_project").rglob("*")]
+    return any(path.is_file() and path.stat().st_mtime > built for path in sources)
+
+
+def prepare_manifest(target_path: Path | None = None, force: bool = False) -> Path:
+    """target/manifest.json, re-parsed first when stale (or `force`); no database needed."""
+    manifest = Path(target_path or DBT_TARGET_PATH) / "manifest.json"
+    if force or manifest_is_stale(manifest):
+        run_dbt(PARSE_ONLY_URL, dbt_args(["parse"], target_path=target_path))
+    return manifest
+
+
+def months_in_window(start: dt.date | dt.datetime, end: dt.date | dt.datetime) -> list[str]:
+    """First days of the months in [start, end), e.g. a Dagster monthly partition's time window."""
+    month = dt.date(start.year, start.month, 1)
+    stop = end.date() if isinstance(end, dt.datetime) else end
+    months = []
+    while month < stop:
+        months.append(month.isoformat())
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
 
 
 def group_name(node: Mapping[str, Any]) -> str:

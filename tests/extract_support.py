@@ -27,7 +27,8 @@ def seed_source(ops_url: str, customers: int = 200) -> list[uuid.UUID]:
                 (tenant, f"t{number}", f"Tenant {number}"),
             )
             conn.execute(
-                "insert into app.services (tenant_id, name, category, price_cents) values (%s, 'Night', 'boarding', 4500)",
+                "insert into app.services (tenant_id, name, category, price_cents) "
+                "values (%s, 'Night', 'boarding', 4500)",
                 (tenant,),
             )
             conn.execute(

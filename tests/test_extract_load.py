@@ -51,7 +51,10 @@ def test_first_load_lands_every_table_with_its_keys_and_watermark(pair):
         "_batch_id uuid",
         "_deleted_in_source_at timestamp with time zone",
     ]
-    assert scalar(warehouse, "select count(*) from pg_indexes where schemaname = 'raw' and tablename = 'reservations'") == 2
+    assert (
+        scalar(warehouse, "select count(*) from pg_indexes where schemaname = 'raw' and tablename = 'reservations'")
+        == 2
+    )
 
 
 def test_incremental_load_applies_changes_and_flags_hard_deletes(pair):
@@ -62,9 +65,11 @@ def test_incremental_load_applies_changes_and_flags_hard_deletes(pair):
         ops,
         "update app.reservations set status = 'checked_in', version = version + 1 "
         "where id in (select id from app.reservations order by id limit 7)",
-        "update app.reservations set deleted_at = now() where id in (select id from app.reservations order by id desc limit 3)",
+        "update app.reservations set deleted_at = now() "
+        "where id in (select id from app.reservations order by id desc limit 3)",
         "delete from app.reservations where id in (select id from app.reservations order by id offset 100 limit 5)",
-        "insert into app.reservations (tenant_id, customer_id, pet_id, service_id, status, start_date, end_date, total_cents) "
+        "insert into app.reservations "
+        "(tenant_id, customer_id, pet_id, service_id, status, start_date, end_date, total_cents) "
         "select tenant_id, customer_id, pet_id, service_id, 'pending', date '2026-06-01', date '2026-06-04', 1 "
         "from app.reservations limit 4",
     )
@@ -72,13 +77,21 @@ def test_incremental_load_applies_changes_and_flags_hard_deletes(pair):
     result = load_table(ops, warehouse, "reservations")
 
     assert (result.mode, result.rows_inserted, result.rows_updated, result.rows_flagged_deleted) == (
-        "incremental", 4, 10, 5
+        "incremental",
+        4,
+        10,
+        5,
     )
     assert_raw_matches_source(ops, warehouse, "reservations")
     assert scalar(warehouse, "select count(*) from raw.reservations") == before - 5 + 4 + 5  # raw never loses a row
     assert scalar(warehouse, "select count(*) from raw.reservations where _deleted_in_source_at is not null") == 5
     assert scalar(warehouse, "select count(*) from raw.reservations where deleted_at is not null") == 3
-    assert scalar(warehouse, "select count(distinct _batch_id) from raw.reservations where _deleted_in_source_at is not null") == 1
+    assert (
+        scalar(
+            warehouse, "select count(distinct _batch_id) from raw.reservations where _deleted_in_source_at is not null"
+        )
+        == 1
+    )
 
 
 def test_second_run_without_source_changes_writes_nothing(pair):
@@ -102,7 +115,12 @@ def test_late_commit_inside_the_lookback_is_captured(pair):
         conn.execute(
             "insert into app.customers (tenant_id, first_name, last_name, updated_at) values "
             "(%s, 'Late', 'Inside', %s), (%s, 'Late', 'Outside', %s)",
-            (tenant, first.watermark_after - timedelta(minutes=5), tenant, first.watermark_after - timedelta(minutes=20)),
+            (
+                tenant,
+                first.watermark_after - timedelta(minutes=5),
+                tenant,
+                first.watermark_after - timedelta(minutes=20),
+            ),
         )
 
     result = load_table(ops, warehouse, "customers", lookback=timedelta(minutes=15))
@@ -159,7 +177,7 @@ def test_text_survives_byte_for_byte(pair):
     awkward = [
         "🐶🐾 Rex 👩‍👩‍👧",
         "שלום עליכם — مرحبا",
-        "O'Brien \"the\" quoted",
+        'O\'Brien "the" quoted',
         "back\\slash \\N \\t and\ttab\nnewline\r",
     ]
     megabyte = ("🐾 ünïcødé \\ ' \" שלום " * 40_000)[:700_000]  # about 1 MB of UTF-8

@@ -267,8 +267,9 @@ class _Batch:
         )
         copied = self._copy(self._select_rows(None), sql.SQL("{} ({})").format(self.raw, _ids(self.names)))
         self.warehouse.execute(
-            sql.SQL("alter table {} alter column _extracted_at drop default, alter column _batch_id drop default")
-            .format(self.raw)
+            sql.SQL(
+                "alter table {} alter column _extracted_at drop default, alter column _batch_id drop default"
+            ).format(self.raw)
         )
         self._build_keys()
         return _Counts(read=copied.rows, inserted=copied.rows, bytes=copied.bytes)
@@ -311,8 +312,9 @@ class _Batch:
             self.raw, STAGE, self._qualified("staged"), self._qualified("raw_row"))  # fmt: skip
         self.warehouse.execute(keep)
         (inserted,) = self.warehouse.execute(
-            sql.SQL("select count(*) from {} as staged where not exists (select from {} as raw_row where ({}) = ({}))")
-            .format(STAGE, self.raw, self._qualified("staged"), self._qualified("raw_row"))
+            sql.SQL(
+                "select count(*) from {} as staged where not exists (select from {} as raw_row where ({}) = ({}))"
+            ).format(STAGE, self.raw, self._qualified("staged"), self._qualified("raw_row"))
         ).fetchone()
         self.warehouse.execute(sql.SQL("truncate {}").format(self.raw))
         added = self._adopt_source_columns(old)
@@ -323,7 +325,8 @@ class _Batch:
         )
         kept = [name for name, _ in old if name in self.names]
         casts = sql.SQL(", ").join(
-            sql.SQL("{}::{}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in self.source_columns
+            sql.SQL("{}::{}").format(sql.Identifier(name), sql.SQL(kind))
+            for name, kind in self.source_columns
             if name in kept
         )
         self.warehouse.execute(
@@ -412,8 +415,13 @@ class _Batch:
                 "update {} as raw_row set _deleted_in_source_at = now(), _extracted_at = now(), _batch_id = {} "
                 "where raw_row._deleted_in_source_at is null "
                 "and not exists (select from {} as source_key where ({}) = ({}))"
-            ).format(self.raw, sql.Literal(str(self.batch_id)), KEYS, self._qualified("source_key"),
-                     self._qualified("raw_row"))  # fmt: skip
+            ).format(
+                self.raw,
+                sql.Literal(str(self.batch_id)),
+                KEYS,
+                self._qualified("source_key"),
+                self._qualified("raw_row"),
+            )  # fmt: skip
         ).rowcount
 
     def max_watermark(self, lower: datetime | None) -> datetime | None:
@@ -444,8 +452,9 @@ class _Batch:
         if not flag:
             return newest
         self.warehouse.execute(
-            sql.SQL("create temporary table {} (record_id uuid primary key, deleted_at timestamptz) on commit drop")
-            .format(DELETED)
+            sql.SQL(
+                "create temporary table {} (record_id uuid primary key, deleted_at timestamptz) on commit drop"
+            ).format(DELETED)
         )
         with self.warehouse.cursor().copy(sql.SQL("copy {} from stdin").format(DELETED)) as into:
             for row in deletes:

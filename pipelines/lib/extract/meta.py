@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class LockTimeout(Exception):
     """Another load of the same table held its lock for longer than we wait."""
 
+
 LOCK_NAMESPACE = "kennelworks.extract"
 
 DDL = """

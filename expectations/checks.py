@@ -9,14 +9,13 @@ check on the asset of that relation.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
-
+from enum import StrEnum
 
 # Raw suites describe the source; marts and reporting suites guard what people read.
 LAYERS = ("raw", "marts", "reporting")
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """WARNING reports source quality (raw); ERROR must be zero and blocks downstream assets."""
 
     WARNING = "warning"

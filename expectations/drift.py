@@ -31,6 +31,9 @@ class StatsTolerance:
     duration_s: int = 0
 
 
+EXACT = StatsTolerance()
+
+
 def customer_stats_check(tolerance: StatsTolerance) -> Check:
     query = f"""
 with
@@ -131,7 +134,7 @@ order by progress.team_id
     )
 
 
-def stats_suites(tolerance: StatsTolerance = StatsTolerance()) -> list[Suite]:
+def stats_suites(tolerance: StatsTolerance = EXACT) -> list[Suite]:
     return [
         Suite(STATS_CONCERN, "raw.customer_stats", Severity.WARNING, (customer_stats_check(tolerance),)),
         Suite(STATS_CONCERN, "raw.team_progress", Severity.WARNING, (team_progress_check(tolerance),)),
@@ -208,3 +211,68 @@ def volume_suites() -> list[Suite]:
         Suite(VOLUME_CONCERN, f"raw.{table.name}", Severity.WARNING, (volume_check(table.name),))
         for table in metadata.sorted_tables
     ]
+
+
+FINANCE_CONCERN = "finance_drift"
+
+# The ledger every finance figure follows (DESIGN.md §4): live entries plus the archive.
+LEDGER_SQL = """
+    select tenant_id, kind, amount_cents, occurred_on from marts.fct_financial_transactions
+    union all
+    select tenant_id, kind, amount_cents, occurred_on from archive.financial_transactions
+"""
+
+
+def finance_monthly_check() -> Check:
+    query = f"""
+with
+
+ledger as ({LEDGER_SQL}),
+
+recomputed as (
+    select
+        ledger.tenant_id,
+        date_trunc('month', ledger.occurred_on)::date as month,
+        coalesce(sum(ledger.amount_cents) filter (where ledger.kind = 'charge'), 0) as invoiced_cents,
+        coalesce(sum(ledger.amount_cents) filter (where ledger.kind = 'payment'), 0) as collected_cents,
+        coalesce(-sum(ledger.amount_cents) filter (where ledger.kind = 'refund'), 0) as refunded_cents
+    from ledger
+    group by ledger.tenant_id, date_trunc('month', ledger.occurred_on)
+),
+
+reported as (
+    select tenant_id, month, invoiced_cents, collected_cents, refunded_cents, net_cents
+    from {{batch}}
+)
+
+select
+    coalesce(reported.tenant_id, recomputed.tenant_id) as tenant_id,
+    coalesce(reported.month, recomputed.month) as month,
+    reported.invoiced_cents as reported_invoiced_cents,
+    recomputed.invoiced_cents as ledger_invoiced_cents,
+    reported.collected_cents as reported_collected_cents,
+    recomputed.collected_cents as ledger_collected_cents,
+    reported.refunded_cents as reported_refunded_cents,
+    recomputed.refunded_cents as ledger_refunded_cents,
+    reported.net_cents as reported_net_cents
+from reported
+full outer join recomputed
+    on recomputed.tenant_id = reported.tenant_id
+    and recomputed.month = reported.month
+where reported.tenant_id is null
+    or recomputed.tenant_id is null
+    or reported.invoiced_cents <> recomputed.invoiced_cents
+    or reported.collected_cents <> recomputed.collected_cents
+    or reported.refunded_cents <> recomputed.refunded_cents
+    or reported.net_cents <> recomputed.collected_cents - recomputed.refunded_cents
+order by 1, 2
+"""
+    return Check(
+        name="finance_monthly_matches_ledger",
+        query=query.strip(),
+        description="tenant months where rpt_finance_monthly differs from the ledger (live + archive), to the cent",
+    )
+
+
+def finance_suites() -> list[Suite]:
+    return [Suite(FINANCE_CONCERN, "reporting.rpt_finance_monthly", Severity.ERROR, (finance_monthly_check(),))]

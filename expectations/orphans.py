@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from expectations.checks import Check, Severity, Suite, group_into_suites
-from expectations.relations import ORPHAN_REFERENCES, Reference, key_column, raw_is_live
+from expectations.relations import MARTS, ORPHAN_REFERENCES, Reference, in_marts, key_column, raw_is_live
 
 CONCERN = "orphans"
 
@@ -33,7 +33,8 @@ order by child.{child_key}
     return Check(
         name=f"orphan_{reference.label}",
         query=query.strip(),
-        description=f"live raw.{reference.child} rows whose {reference.column} is missing or deleted in raw.{reference.parent}",
+        description=f"live raw.{reference.child} rows whose {reference.column} is missing or deleted "
+        f"in raw.{reference.parent}",
     )
 
 
@@ -42,3 +43,32 @@ def raw_suites() -> list[Suite]:
     for reference in ORPHAN_REFERENCES:
         checks[f"raw.{reference.child}"].append(raw_orphan_check(reference))
     return group_into_suites(CONCERN, Severity.WARNING, checks)
+
+
+def mart_orphan_check(reference: Reference) -> Check:
+    child, parent = MARTS[reference.child], MARTS[reference.parent]
+    not_null = f"\n    and child.{reference.column} is not null" if reference.nullable else ""
+    query = f"""
+select
+    child.{child.key} as record_key,
+    child.tenant_id,
+    child.{reference.column}
+from {{batch}} as child
+left join {parent.relation} as parent
+    on parent.{parent.key} = child.{reference.column}
+where not child.is_deleted{not_null}
+    and (parent.{parent.key} is null or parent.is_deleted)
+order by child.{child.key}
+"""
+    return Check(
+        name=f"orphan_{reference.label}",
+        query=query.strip(),
+        description=f"live {child.relation} rows whose {reference.column} is missing or deleted in {parent.relation}",
+    )
+
+
+def mart_suites() -> list[Suite]:
+    checks: dict[str, list[Check]] = defaultdict(list)
+    for reference in in_marts(ORPHAN_REFERENCES):
+        checks[MARTS[reference.child].relation].append(mart_orphan_check(reference))
+    return group_into_suites(CONCERN, Severity.ERROR, checks)

@@ -80,3 +80,31 @@ def raw_is_live(table: str, alias: str) -> str:
     if "deleted_at" in metadata.tables[f"app.{table}"].c:
         predicate += f" and {alias}.deleted_at is null"
     return predicate
+
+
+@dataclass(frozen=True)
+class Mart:
+    """The mart that holds a source table's trusted rows (deleted ones flagged `is_deleted`)."""
+
+    relation: str
+    key: str
+
+
+# Source tables that have a mart of their own, one row per source row that passed the
+# integrity checks (dbt_project/models/marts). Columns keep the source's reference names.
+MARTS = {
+    "customers": Mart("marts.dim_customers", "customer_id"),
+    "pets": Mart("marts.dim_pets", "pet_id"),
+    "resources": Mart("marts.dim_resources", "resource_id"),
+    "reservations": Mart("marts.fct_reservation_history", "reservation_id"),
+    "teams": Mart("marts.dim_teams", "team_id"),
+    "activities": Mart("marts.fct_activities", "activity_id"),
+    "invoices": Mart("marts.fct_invoices", "invoice_id"),
+    "payments": Mart("marts.fct_payments", "payment_id"),
+    "refunds": Mart("marts.fct_refunds", "refund_id"),
+}
+
+
+def in_marts(references: tuple[Reference, ...]) -> tuple[Reference, ...]:
+    """The references whose child and parent both have a mart."""
+    return tuple(r for r in references if r.child in MARTS and r.parent in MARTS)

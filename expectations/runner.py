@@ -102,8 +102,7 @@ def run_suites(
         )
         result = runner.run(run_id=gx.RunIdentifier(run_name=run_id))
         by_suite = {
-            validation.suite_name: (identifier, validation)
-            for identifier, validation in result.run_results.items()
+            validation.suite_name: (identifier, validation) for identifier, validation in result.run_results.items()
         }
         context.build_data_docs(resource_identifiers=[identifier for identifier, _ in by_suite.values()])
     suite_outcomes = []

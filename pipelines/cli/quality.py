@@ -15,14 +15,23 @@ def register(commands: argparse._SubParsersAction) -> None:
     run = actions.add_parser("run", help="run the suites, record results in dq.validation_results, rebuild Data Docs")
     run.add_argument("--layer", action="append", choices=LAYERS, help="only this layer (repeatable; default: all)")
     run.add_argument("--suite", action="append", metavar="NAME", help="only this suite, e.g. orphans.raw.pets")
-    run.add_argument("--stats-tolerance-m", type=_non_negative, default=0, metavar="M",
-                     help="metres a stored distance may differ from the recomputed one (default 0: exact)")
+    run.add_argument(
+        "--stats-tolerance-m",
+        type=_non_negative,
+        default=0,
+        metavar="M",
+        help="metres a stored distance may differ from the recomputed one (default 0: exact)",
+    )
     run.add_argument("--strict", action="store_true", help="exit 1 on warnings too, not only on errors")
     run.set_defaults(handler=_run)
 
     report = actions.add_parser("report", help="print the latest results and write an HTML summary")
-    report.add_argument("--output", type=Path, metavar="PATH",
-                        help="HTML file to write (default: <KENNELWORKS_HOME>/reports/data-quality.html)")
+    report.add_argument(
+        "--output",
+        type=Path,
+        metavar="PATH",
+        help="HTML file to write (default: <KENNELWORKS_HOME>/reports/data-quality.html)",
+    )
     report.set_defaults(handler=_report)
 
 

@@ -6,7 +6,6 @@ those three and opens the GX context once. ERROR suites are blocking: when one f
 Dagster does not materialize the assets downstream of the checked asset in that run.
 """
 
-
 # No `from __future__ import annotations` here: Dagster reads the `context` annotation
 # of the check function at definition time.
 from collections.abc import Iterator, Sequence
@@ -69,7 +68,9 @@ def build_layer_checks(layer: str, suites: Sequence[Suite]) -> dg.AssetChecksDef
         can_subset=True,
         description=f"Great Expectations suites on the {layer} layer",
     )
-    def _checks(context: dg.AssetCheckExecutionContext, warehouse_db: PostgresResource) -> Iterator[dg.AssetCheckResult]:
+    def _checks(
+        context: dg.AssetCheckExecutionContext, warehouse_db: PostgresResource
+    ) -> Iterator[dg.AssetCheckResult]:
         selected = [by_key[key] for key in by_key if key in context.selected_asset_check_keys]
         run = run_suites(warehouse_db.url(), selected, run_id=context.run_id, checkpoint=f"dagster_{layer}")
         context.log.info(f"{len(selected)} suites validated; Data Docs: {run.data_docs_index}")
@@ -86,7 +87,9 @@ def _count(expectation: ExpectationOutcome) -> dg.MetadataValue:
 
 
 def _jsonable(rows: list[dict]) -> list[dict]:
-    return [{key: value if isinstance(value, int | float | bool | type(None)) else str(value) for key, value in row.items()} for row in rows]
+    """Sample rows for JSON metadata: uuids, dates and decimals as text."""
+    plain = int | float | bool | str | type(None)
+    return [{key: value if isinstance(value, plain) else str(value) for key, value in row.items()} for row in rows]
 
 
 LAYER_CHECKS = [build_layer_checks(layer, suites) for layer in LAYERS if (suites := suites_for(layer))]

@@ -20,7 +20,7 @@ from pipelines.source.create import create_source_schema
 
 RUN_DATE = "2026-06-15"
 NY, BER = 1, 2
-MODELS = ["+rpt_finance_monthly", "+rpt_ar_aging", "+fct_payments", "+fct_refunds", "+int_invoice_lines_checked"]
+MODELS = ["+rpt_finance_monthly", "+rpt_ar_aging", "+fct_payments", "+fct_refunds", "+quarantined_rows"]
 
 # invoice number -> (n, tenant, customer n, status, issued_on, due_on, total_cents, deleted)
 INVOICES = {
@@ -327,17 +327,12 @@ def test_ar_aging_buckets_open_balances_at_run_date(first_build):
 @pytest.mark.parametrize("table", ["invoices", "payments", "refunds"])
 def test_raw_equals_mart_plus_quarantine(databases, table):
     _, warehouse_url, _ = databases
-    key = {"invoices": "invoice_id", "payments": "payment_id", "refunds": "refund_id"}[table]
     raw = count_of(warehouse_url, f"raw.{table}")
     mart = count_of(warehouse_url, f"marts.fct_{table}")
     quarantined = dict(
-        fetch(
-            warehouse_url,
-            f"select {key}, quarantine_reason from intermediate.int_{table}_checked"
-            " where quarantine_reason is not null",
-        )
+        fetch(warehouse_url, "select record_key, reason from dq.quarantined_rows where source_table = %s", [table])
     )
-    assert quarantined == QUARANTINED[table]
+    assert quarantined == {str(key): reason for key, reason in QUARANTINED[table].items()}
     assert raw == mart + len(quarantined)
 
 

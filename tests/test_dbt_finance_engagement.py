@@ -17,7 +17,7 @@ from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
 RUN_DATE = "2026-06-17"
-MODELS = ["+rpt_leaderboard_customers", "+rpt_leaderboard_teams", "+rpt_stats_reconciliation"]
+MODELS = ["+rpt_leaderboard_customers", "+rpt_leaderboard_teams", "+rpt_stats_reconciliation", "+quarantined_rows"]
 WEEK, MONTH = dt.date(2026, 6, 15), dt.date(2026, 6, 1)
 
 # team n -> (name, goal, deleted)
@@ -223,11 +223,10 @@ def test_quarantined_activities_and_raw_equals_mart_plus_quarantine(databases):
     quarantined = dict(
         fetch(
             warehouse_url,
-            "select activity_id, quarantine_reason from intermediate.int_activities_checked "
-            "where quarantine_reason is not null",
+            "select record_key, reason from dq.quarantined_rows where source_table = 'activities'",
         )
     )
-    assert quarantined == QUARANTINED_ACTIVITIES
+    assert quarantined == {str(key): reason for key, reason in QUARANTINED_ACTIVITIES.items()}
     raw = fetch(warehouse_url, "select count(*) from raw.activities")[0][0]
     mart = fetch(warehouse_url, "select count(*) from marts.fct_activities")[0][0]
     assert raw == mart + len(quarantined) == len(ACTIVITIES)

@@ -14,6 +14,17 @@
     ('pets', 'int_pets_checked', 'pet_id'),
     ('resources', 'int_resources_checked', 'resource_id'),
     ('reservations', 'int_reservations_checked', 'reservation_id'),
+    ('invoices', 'int_invoices_checked', 'invoice_id'),
+    ('invoice_lines', 'int_invoice_lines_checked', 'invoice_line_id'),
+    ('payments', 'int_payments_checked', 'payment_id'),
+    ('refunds', 'int_refunds_checked', 'refund_id'),
+    ('teams', 'int_teams_checked', 'team_id'),
+    ('team_members', 'int_team_members_checked', 'team_member_id'),
+    ('activities', 'int_activities_checked', 'activity_id'),
+    ('customer_stats', 'int_customer_stats_checked', 'customer_id'),
+    ('team_progress', 'int_team_progress_checked', 'team_id'),
+    ('achievements', 'int_achievements_checked', 'achievement_id'),
+    ('customer_achievements', 'int_customer_achievements_checked', 'customer_achievement_id'),
 ] -%}
 
 with

@@ -13,6 +13,7 @@ CONCERNS = (
     "pipelines.defs.resources",
     "pipelines.defs.ingestion",
     "pipelines.defs.quality",
+    "pipelines.defs.transform",
 )
 
 defs = dg.Definitions.merge(*(importlib.import_module(name).defs for name in CONCERNS))

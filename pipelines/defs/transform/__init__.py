@@ -1,0 +1,8 @@
+"""Transform concern: the dbt models as Dagster assets (DESIGN.md §4)."""
+
+import dagster as dg
+
+from pipelines.defs.transform.assets import DBT_RESOURCES, warehouse_dbt_models
+from pipelines.defs.transform.months import rebuild_reservation_months
+
+defs = dg.Definitions(assets=[warehouse_dbt_models], jobs=[rebuild_reservation_months], resources=DBT_RESOURCES)

@@ -1,0 +1,70 @@
+"""Every dbt model as a Dagster asset, every dbt test as an asset check, one `dbt build` per run.
+
+The graph reads raw/<table> (the extraction assets) -> staging/* -> intermediate/* -> marts/*
+-> reporting/*: a dbt source maps to the raw asset of its table, a model to [schema, name],
+and its group is its schema, which the generate_schema_name macro chose from its folder
+(pipelines.lib.dbt.group_name: the one rule).
+"""
+
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from pipelines.defs.resources import PostgresResource
+from pipelines.lib.dbt import DBT_PROJECT_DIR, dbt_env, group_name, prepare_manifest, validate_vars
+
+# Parsed at load time when the dbt project changed since the last parse (no database needed).
+MANIFEST = prepare_manifest()
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Asset keys and groups of dbt nodes, from the manifest alone."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey(["raw", dbt_resource_props["name"]])
+        return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return group_name(dbt_resource_props)
+
+
+class DbtBuildConfig(dg.Config):
+    """Run options of a dbt build (the same as `warehouse dbt build`)."""
+
+    run_date: str = ""  # ISO date; empty means today
+    full_refresh: bool = False
+
+
+def build_args(config: DbtBuildConfig) -> list[str]:
+    """The `dbt build` arguments of one run; dates validated before dbt sees them."""
+    args = ["build", "--vars", json.dumps(validate_vars({"run_date": config.run_date}))]
+    return [*args, "--full-refresh"] if config.full_refresh else args
+
+
+@dbt_assets(manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="warehouse_dbt_models")
+def warehouse_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse_db: PostgresResource,
+    config: DbtBuildConfig,
+):
+    # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
+    # subprocess through the environment only while it runs.
+    with dbt_env(warehouse_db.url()):
+        yield from dbt.cli(build_args(config), context=context).stream()
+
+
+# The dbt of this interpreter's environment, whether or not its bin/ is on PATH.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+
+DBT_RESOURCES = {
+    "dbt": DbtCliResource(
+        project_dir=str(DBT_PROJECT_DIR), profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE
+    )
+}

@@ -1,0 +1,81 @@
+"""dbt orchestration without a dbt run: argument building, date validation, the Dagster graph."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import dagster as dg
+import pytest
+
+from pipelines.lib.dbt import dbt_args, dbt_environment, months_in_window, validate_vars
+
+
+def test_dates_are_validated_before_they_reach_dbt():
+    assert validate_vars({"run_date": "2026-03-15"}) == {"run_date": "2026-03-15"}
+    assert validate_vars({"run_date": None}) == {"run_date": ""}
+    for bad in ("2026-02-30", "2026-3-1", "2026-03-15'; drop table x; --", "yesterday"):
+        with pytest.raises(ValueError, match="run_date must be an ISO date"):
+            validate_vars({"run_date": bad})
+    assert validate_vars({"reservation_months": ["2026-04-17", "2026-03", "2026-04-01"]}) == {
+        "reservation_months": ["2026-03-01", "2026-04-01"]
+    }
+    with pytest.raises(ValueError, match="reservation_months"):
+        validate_vars({"reservation_months": ["2026-13"]})
+
+
+def test_dbt_args_carry_validated_vars_and_selection(tmp_path):
+    args = dbt_args(["build"], select="fct_reservation_history", vars={"run_date": "2026-03-15"},
+                    full_refresh=True, target_path=tmp_path)
+    assert args[0] == "build"
+    assert args[args.index("--select") + 1] == "fct_reservation_history"
+    assert json.loads(args[args.index("--vars") + 1]) == {"run_date": "2026-03-15"}
+    assert args[args.index("--target-path") + 1] == str(tmp_path)
+    assert args[-1] == "--full-refresh"
+
+
+def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments():
+    env = dbt_environment("postgresql://loader:s3cret@127.0.0.1:6543/warehouse")
+    assert env == {
+        "DBT_HOST": "127.0.0.1", "DBT_PORT": "6543", "DBT_USER": "loader",
+        "DBT_PASSWORD": "s3cret", "DBT_DATABASE": "warehouse",
+    }
+    assert "s3cret" not in " ".join(dbt_args(["build"], vars={"run_date": "2026-03-15"}))
+
+
+def test_monthly_partition_window_gives_its_months():
+    assert months_in_window(dt.datetime(2026, 3, 1), dt.datetime(2026, 4, 1)) == ["2026-03-01"]
+    assert months_in_window(dt.date(2025, 11, 1), dt.date(2026, 2, 1)) == ["2025-11-01", "2025-12-01", "2026-01-01"]
+
+
+@pytest.fixture(scope="module")
+def asset_graph():
+    from pipelines.definitions import defs
+
+    return defs.get_repository_def().asset_graph
+
+
+def test_dbt_models_hang_off_the_raw_assets_grouped_by_schema(asset_graph):
+    staging = asset_graph.get(dg.AssetKey(["staging", "stg_app__reservations"]))
+    assert staging.parent_keys == {dg.AssetKey(["raw", "reservations"])}
+    assert staging.group_name == "staging"
+    history = asset_graph.get(dg.AssetKey(["marts", "fct_reservation_history"]))
+    assert history.group_name == "marts"
+    occupancy = asset_graph.get(dg.AssetKey(["reporting", "rpt_kennel_occupancy_daily"]))
+    assert dg.AssetKey(["marts", "fct_reservation_history"]) in occupancy.parent_keys
+    assert asset_graph.get(dg.AssetKey(["dq", "quarantined_rows"])).group_name == "dq"
+
+
+def test_dbt_tests_are_asset_checks(asset_graph):
+    checks = {(key.asset_key.to_user_string(), key.name) for key in asset_graph.asset_check_keys}
+    assert ("marts/fct_reservation_history", "unique_fct_reservation_history_reservation_id") in checks
+    assert ("reporting/rpt_current_occupancy", "unique_rpt_current_occupancy_resource_id") in checks
+
+
+def test_monthly_rebuild_job_is_partitioned_by_month():
+    from pipelines.definitions import defs
+
+    job = defs.get_job_def("rebuild_reservation_months")
+    assert isinstance(job.partitions_def, dg.MonthlyPartitionsDefinition)
+    window = job.partitions_def.time_window_for_partition_key("2026-03-01")
+    assert months_in_window(window.start, window.end) == ["2026-03-01"]

@@ -183,9 +183,11 @@
     {{ log(name ~ ": " ~ ('full build' if full else 'incremental') ~ ", rebuilt " ~ (built | length)
         ~ " partition(s) " ~ (built | map(attribute='suffix') | join(',')) ~ ", swap " ~ swap_ms ~ " ms", info=True) }}
 
+    {#- the swap's duration joins the comment afterwards, for the benchmark and for operators -#}
     {% call statement('main') %}
         drop table if exists kw_stage;
         drop table if exists kw_changed;
+        comment on table {{ target }} is '{{ comment }}; swap_ms={{ swap_ms }}';
         select {{ built | length }} as partitions_rebuilt
     {% endcall %}
 

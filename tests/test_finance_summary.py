@@ -167,6 +167,7 @@ def seed_source(ops_url: str) -> None:
                     "subtotal_cents": total,
                     "tax_cents": 0,
                     "total_cents": total,
+                    "currency": "USD" if t == PAWS else "EUR",
                     "deleted_at": "2026-04-01T00:00:00Z" if deleted else None,
                 }
                 for n, (t, status, issued, due, total, deleted) in INVOICES.items()
@@ -439,20 +440,23 @@ def test_xlsx_has_a_sheet_per_section_with_real_number_formats(paws, tmp_path):
         "Net",
     ]
     november = revenue[2]  # first row: 2024-11
-    assert november[2].value == dt.datetime(2024, 11, 1) and november[2].number_format == "yyyy-mm"
-    assert november[3].value == 120.00 and november[3].number_format == "#,##0.00"
+    assert november[2].value == "USD"
+    assert november[3].value == dt.datetime(2024, 11, 1) and november[3].number_format == "yyyy-mm"
+    assert november[4].value == 120.00 and november[4].number_format == "#,##0.00"
     occupancy = workbook["Occupancy"]
-    march = next(row for row in occupancy.iter_rows(min_row=2) if row[2].value == dt.datetime(2026, 3, 1))
-    assert march[5].value == pytest.approx(7 / 62) and march[5].number_format == "0.0%"
+    march = next(row for row in occupancy.iter_rows(min_row=2) if row[3].value == dt.datetime(2026, 3, 1))
+    assert march[6].value == pytest.approx(7 / 62) and march[6].number_format == "0.0%"
     aging = workbook["AR aging"]
-    assert aging[2][2].value == dt.datetime(2026, 6, 30) and aging[2][2].number_format == "yyyy-mm-dd"
+    assert aging[2][3].value == dt.datetime(2026, 6, 30) and aging[2][3].number_format == "yyyy-mm-dd"
     assert zipfile.is_zipfile(path)
 
 
 def test_html_is_one_self_contained_file_with_charts_and_tables(warehouse, tmp_path):
     summary = summarize(warehouse[1], None, "2025-01", "2026-06")
     html = write_summary(summary, "html", tmp_path / "all.html").read_text()
-    assert html.count("<svg") == 3  # revenue by month, payment mix, occupancy by month
+    # revenue by month and payment mix once per currency (never summed across them), occupancy once
+    assert html.count("<svg") == 5
+    assert "Revenue by month (EUR)" in html and "Payment-method mix (USD)" in html
     assert html.count("<table") == 4  # one per section
     for title in ("Revenue by month", "AR aging as of 2026-06-30", "Payment-method mix", "Occupancy by month"):
         assert title in html
@@ -472,8 +476,8 @@ def test_csv_is_one_file_per_section_in_exact_cents(paws, tmp_path):
         "revenue.csv",
     ]
     lines = (directory / "revenue.csv").read_text().splitlines()
-    assert lines[0] == "tenant_slug,tenant_name,month,invoiced_cents,collected_cents,refunded_cents,net_cents"
-    assert lines[1] == "paws-inn,Paws Inn,2024-11,12000,12000,0,12000"
+    assert lines[0] == "tenant_slug,tenant_name,currency,month,invoiced_cents,collected_cents,refunded_cents,net_cents"
+    assert lines[1] == "paws-inn,Paws Inn,USD,2024-11,12000,12000,0,12000"
     assert len(lines) == 1 + 20  # header + every month 2024-11..2026-06
 
 

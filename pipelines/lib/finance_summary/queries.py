@@ -17,12 +17,27 @@ import sqlalchemy as sa
 
 from pipelines.lib.databases import sqlalchemy_url
 
+# A tenant's currency is that of its invoices (one per tenant; should a tenant ever bill in
+# two, it shows as 'EUR/USD', so nobody reads a mixed sum as one currency).
 TENANTS = sa.text("""
+    with
+
+    currencies as (
+        select
+            tenant_id,
+            string_agg(distinct currency, '/' order by currency) as currency
+        from marts.fct_invoices
+        group by tenant_id
+    )
+
     select
         tenants.tenant_id,
         tenants.tenant_slug,
-        tenants.tenant_name
+        tenants.tenant_name,
+        coalesce(currencies.currency, '') as currency
     from staging.stg_app__tenants as tenants
+    left join currencies
+        on tenants.tenant_id = currencies.tenant_id
     where not tenants.is_deleted
         and (cast(:tenant_slug as text) is null or tenants.tenant_slug = cast(:tenant_slug as text))
     order by tenants.tenant_slug

@@ -1,7 +1,8 @@
 """HTML export: ONE self-contained file (inline CSS and SVG, no script, no external URL).
 
-Charts show the selected tenants combined (one tenant: that tenant); the tables below
-them list every tenant's rows.
+Money charts are drawn per currency (tenants billing in the same currency combined; amounts
+in different currencies are never added up); the occupancy chart combines all selected
+tenants. The tables below the charts list every tenant's rows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from pipelines.lib.finance_summary.charts import bar_chart, share_chart
 from pipelines.lib.finance_summary.formats import display, money
-from pipelines.lib.finance_summary.sections import FinanceSummary, Section
+from pipelines.lib.finance_summary.sections import REVENUE_MEASURES, FinanceSummary, Section
 
 STYLE = """
 body { font-family: sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; }
@@ -40,64 +41,76 @@ def _table(section: Section) -> str:
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 
-def _revenue_chart(section: Section) -> str:
-    by_month = section.frame.groupby("month", sort=True)[
-        ["invoiced_cents", "collected_cents", "refunded_cents", "net_cents"]
-    ].sum()
-    return bar_chart(
-        "Revenue by month",
-        [f"{month:%Y-%m}" for month in by_month.index],
-        {
-            "Invoiced": by_month["invoiced_cents"].tolist(),
-            "Collected": by_month["collected_cents"].tolist(),
-            "Refunded": by_month["refunded_cents"].tolist(),
-            "Net": by_month["net_cents"].tolist(),
-        },
-        lambda cents: money(cents).rsplit(".", 1)[0],
-    )
+def _by_currency(section: Section):
+    """(caption suffix, rows) per currency: money of different currencies is never added up."""
+    for currency, frame in section.frame.groupby("currency", sort=True):
+        tenants = frame["tenant_slug"].nunique()
+        combined = f", {tenants} tenants combined" if tenants > 1 else ""
+        yield f"{currency or 'no invoices'}{combined}", frame
 
 
-def _payment_chart(section: Section) -> str:
-    by_method = section.frame.groupby("method", sort=False)["collected_cents"].sum()
-    return share_chart("Payment-method mix", list(by_method.index), by_method.tolist(), money)
+def _revenue_charts(section: Section) -> list[tuple[str, str]]:
+    charts = []
+    for caption, frame in _by_currency(section):
+        by_month = frame.groupby("month", sort=True)[list(REVENUE_MEASURES)].sum()
+        svg = bar_chart(
+            f"Revenue by month ({caption})",
+            [f"{month:%Y-%m}" for month in by_month.index],
+            {
+                "Invoiced": by_month["invoiced_cents"].tolist(),
+                "Collected": by_month["collected_cents"].tolist(),
+                "Refunded": by_month["refunded_cents"].tolist(),
+                "Net": by_month["net_cents"].tolist(),
+            },
+            lambda cents: money(cents).rsplit(".", 1)[0],
+        )
+        charts.append((f"Revenue by month ({caption})", svg))
+    return charts
 
 
-def _occupancy_chart(section: Section) -> str:
+def _payment_charts(section: Section) -> list[tuple[str, str]]:
+    charts = []
+    for caption, frame in _by_currency(section):
+        by_method = frame.groupby("method", sort=False)["collected_cents"].sum()
+        svg = share_chart(f"Payment-method mix ({caption})", list(by_method.index), by_method.tolist(), money)
+        charts.append((f"Payment-method mix ({caption})", svg))
+    return charts or [("Payment-method mix", share_chart("Payment-method mix", [], [], money))]
+
+
+def _occupancy_charts(section: Section) -> list[tuple[str, str]]:
     by_month = section.frame.groupby("month", sort=True)[["occupied_nights", "capacity_nights"]].sum()
     rates = [
         occupied / capacity if capacity else None
         for occupied, capacity in zip(by_month["occupied_nights"], by_month["capacity_nights"], strict=True)
     ]
-    return bar_chart(
-        "Occupancy by month",
+    tenants = section.frame["tenant_slug"].nunique()
+    caption = "Occupancy by month" + (f" ({tenants} tenants combined)" if tenants > 1 else "")
+    svg = bar_chart(
+        caption,
         [f"{month:%Y-%m}" for month in by_month.index],
         {"Occupancy rate": rates},
         lambda ratio: f"{ratio:.0%}",
         max_value=max([1.0, *(rate for rate in rates if rate is not None)]),
     )
+    return [(caption, svg)]
 
 
-CHARTS = {"revenue": _revenue_chart, "payment_methods": _payment_chart, "occupancy": _occupancy_chart}
+CHARTS = {"revenue": _revenue_charts, "payment_methods": _payment_charts, "occupancy": _occupancy_charts}
 
 
 def render_html(summary: FinanceSummary) -> str:
-    combined = " (all tenants combined)" if summary.section("revenue").frame["tenant_slug"].nunique() > 1 else ""
     parts = [
         '<!doctype html><html lang="en"><head><meta charset="utf-8">',
         f"<title>Finance summary {escape(summary.scope_title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>Finance summary: {escape(summary.scope_title)}</h1>",
         f'<p class="meta">{summary.first_month:%Y-%m} to {summary.last_month:%Y-%m} · AR aging as of '
         f"{summary.aging_as_of:%Y-%m-%d} · generated {summary.generated_at:%Y-%m-%d %H:%M} UTC · "
-        "amounts in currency units</p>",
+        "amounts in each tenant's currency (column Currency), 2 decimals</p>",
     ]
     for section in summary.sections:
-        chart = CHARTS.get(section.key)
         parts.append(f'<section id="{section.key}"><h2>{escape(section.title)}</h2>')
-        if chart:
-            parts.append(
-                f'<figure>{chart(section)}<figcaption class="note">{escape(section.title)}{combined}'
-                "</figcaption></figure>"
-            )
+        for caption, svg in CHARTS.get(section.key, lambda _: [])(section):
+            parts.append(f'<figure>{svg}<figcaption class="note">{escape(caption)}</figcaption></figure>')
         parts.append(f'<p class="note">{escape(section.note)}</p>{_table(section)}</section>')
     parts.append("</body></html>")
     return "".join(parts)

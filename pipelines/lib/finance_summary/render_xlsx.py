@@ -34,7 +34,7 @@ def _about(workbook: Workbook, summary: FinanceSummary) -> None:
         ("Period", f"{summary.first_month:%Y-%m} to {summary.last_month:%Y-%m}"),
         ("AR aging as of", summary.aging_as_of.isoformat()),
         ("Generated at (UTC)", summary.generated_at.strftime("%Y-%m-%d %H:%M")),
-        ("Amounts", "currency units with 2 decimals (the warehouse keeps integer cents)"),
+        ("Amounts", "in each tenant's currency (column Currency), 2 decimals; the warehouse keeps integer cents"),
         *((SHEET_NAMES[section.key], section.note) for section in summary.sections),
     ]
     for row in rows:

@@ -57,13 +57,18 @@ class FinanceSummary:
         return next(section for section in self.sections if section.key == key)
 
 
-TENANT_COLUMNS = (Column("tenant_slug", "Tenant", "text"), Column("tenant_name", "Tenant name", "text"))
+TENANT_COLUMNS = (
+    Column("tenant_slug", "Tenant", "text"),
+    Column("tenant_name", "Tenant name", "text"),
+    Column("currency", "Currency", "text"),
+)
+TENANT_KEYS = ["tenant_id", "tenant_slug", "tenant_name", "currency"]
 REVENUE_MEASURES = ("invoiced_cents", "collected_cents", "refunded_cents", "net_cents")
 
 
 def _spine(tenants: pd.DataFrame, months: list[date]) -> pd.DataFrame:
     """Every (tenant, month) pair of the request, tenants in slug order."""
-    spine = tenants[["tenant_id", "tenant_slug", "tenant_name"]].merge(pd.DataFrame({"month": months}), how="cross")
+    spine = tenants[TENANT_KEYS].merge(pd.DataFrame({"month": months}), how="cross")
     return spine.sort_values(["tenant_slug", "month"], ignore_index=True)
 
 
@@ -98,7 +103,7 @@ def revenue_section(monthly: pd.DataFrame, tenants: pd.DataFrame, months: list[d
 
 def aging_section(aging: pd.DataFrame, tenants: pd.DataFrame, as_of: date) -> Section:
     """Open receivables per tenant and bucket at `as_of`; all five buckets always present."""
-    spine = tenants[["tenant_id", "tenant_slug", "tenant_name"]].merge(
+    spine = tenants[TENANT_KEYS].merge(
         pd.DataFrame({"bucket": AGING_BUCKETS, "bucket_order": range(len(AGING_BUCKETS))}), how="cross"
     )
     frame = spine.merge(
@@ -109,8 +114,9 @@ def aging_section(aging: pd.DataFrame, tenants: pd.DataFrame, as_of: date) -> Se
     return Section(
         key="ar_aging",
         title=f"AR aging as of {as_of:%Y-%m-%d}",
-        note=f"Open balance of issued (open or paid) invoices on {as_of:%Y-%m-%d}: invoice total minus the "
-        "succeeded payments made by that date (tenant-local), by days past the due date.",
+        note=f"Receivables open on {as_of:%Y-%m-%d} (invoices still open, or paid only after that date): "
+        "invoice total minus payments plus refunds made by that date (tenant-local), by days past the due date "
+        "(the issue date when there is none).",
         columns=(
             *TENANT_COLUMNS,
             Column("as_of", "As of", "date"),
@@ -124,7 +130,7 @@ def aging_section(aging: pd.DataFrame, tenants: pd.DataFrame, as_of: date) -> Se
 
 def payment_methods_section(payments: pd.DataFrame, tenants: pd.DataFrame) -> Section:
     """Succeeded payments per tenant and method over the period, with each method's share of collected."""
-    frame = tenants[["tenant_id", "tenant_slug", "tenant_name"]].merge(
+    frame = tenants[TENANT_KEYS].merge(
         payments[["tenant_id", "method", "payment_count", "collected_cents"]], on="tenant_id", how="inner"
     )
     frame[["payment_count", "collected_cents"]] = frame[["payment_count", "collected_cents"]].astype("int64")

@@ -1,0 +1,235 @@
+"""Benchmark of the dbt build (issue 4, item 14).
+
+Measured in one run, on two scratch databases of the project's server (the demo's data is
+never touched):
+1. a full `dbt build` at the given scale (the baseline);
+2. one day of app traffic (`warehouse source simulate --days 1` when the generator offers it,
+   else the documented stand-in below), extracted, then an incremental `dbt build`: its time
+   as a ratio of the full build (target <= 10 %) and the partitions of
+   marts.fct_reservation_history it rebuilt;
+3. for the busiest month, the lock held by the partition swap against a DELETE + INSERT
+   of the same rows (the alternative the swap replaces), both measured here.
+Results go to bench/results/transform.json.
+
+    python -m bench.transform [--scale 1] [--seed 1] [--reference-date 2026-11-01]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from pipelines.lib.databases import database_urls, mask_url
+from pipelines.lib.dbt import dbt_build
+from pipelines.lib.extract import load_all
+from pipelines.settings import PROJECT_ROOT
+
+RESULTS = PROJECT_ROOT / "bench" / "results" / "transform.json"
+OPS_DB, WAREHOUSE_DB = "kw_bench_transform_ops", "kw_bench_transform_wh"
+TARGET = PROJECT_ROOT / "target" / "bench_transform"
+
+
+def with_database(url: str, database: str) -> str:
+    head, sep, query = url.partition("?")
+    return f"{head.rsplit('/', 1)[0]}/{database}{sep}{query}"
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+        conn.execute(f'create database "{name}"')
+    return with_database(admin_url, name)
+
+
+def timed(label: str, action):
+    started = time.perf_counter()
+    value = action()
+    seconds = time.perf_counter() - started
+    print(f"{label}: {seconds:.1f} s", flush=True)
+    return value, seconds
+
+
+def history_comment(warehouse_url: str) -> dict[str, str]:
+    """The build record partitioned_by_month leaves on the table (watermark, rebuilt, months, swap_ms)."""
+    with psycopg.connect(warehouse_url) as conn:
+        ((comment,),) = conn.execute("select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")
+    return dict(re.findall(r"(\w+)=([^;]+)", comment or ""))
+
+
+def simulate_one_day(ops_url: str, day: dt.date) -> str:
+    """One day of app traffic in the source; returns how it was made."""
+    has_simulate = (
+        subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "source", "simulate", "--help"], capture_output=True
+        ).returncode
+        == 0
+    )
+    if has_simulate:
+        env = {**os.environ, "OPS_DATABASE_URL": ops_url}
+        subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "source", "simulate", "--days", "1"], env=env, check=True
+        )
+        return "warehouse source simulate --days 1"
+    stand_in_day(ops_url, day)
+    return "stand-in day (bench/transform.py: stand_in_day)"
+
+
+def stand_in_day(ops_url: str, day: dt.date) -> None:
+    """A day of traffic written the way the app writes it (through its triggers): 0.2 % of future
+    stays rescheduled by 1-6 weeks, today's arrivals checked in and departures checked out,
+    0.05 % of future stays cancelled, 1 in 2,000 soft-deleted, and 0.1 % new bookings."""
+    with psycopg.connect(ops_url) as conn:
+        conn.execute("select setseed(0.42)")
+        conn.execute(
+            """
+            update app.reservations
+            set start_date = start_date + shift, end_date = end_date + shift, version = version + 1
+            from (select id, (7 + floor(random() * 35))::int as shift from app.reservations
+                  where start_date > %(day)s and random() < 0.002) as moved
+            where reservations.id = moved.id
+            """,
+            {"day": day},
+        )
+        conn.execute(
+            "update app.reservations set status = 'checked_in', checked_in_at = now() "
+            "where start_date = %(day)s and status = 'confirmed'",
+            {"day": day},
+        )
+        conn.execute(
+            "update app.reservations set status = 'checked_out', checked_out_at = now() "
+            "where end_date = %(day)s and status = 'checked_in'",
+            {"day": day},
+        )
+        conn.execute(
+            "update app.reservations set status = 'cancelled' "
+            "where start_date > %(day)s and status in ('pending', 'confirmed') and random() < 0.0005",
+            {"day": day},
+        )
+        conn.execute("update app.reservations set deleted_at = now() where deleted_at is null and random() < 0.0005")
+        conn.execute(
+            """
+            insert into app.reservations (tenant_id, customer_id, pet_id, resource_id, service_id,
+                requested_suite_type, status, start_date, end_date, total_cents)
+            select tenant_id, customer_id, pet_id, resource_id, service_id, requested_suite_type, 'confirmed',
+                   %(day)s::date + lead_days, %(day)s::date + lead_days + nights, total_cents
+            from (select *, (1 + floor(random() * 120))::int as lead_days,
+                         greatest(end_date - start_date, 1) as nights
+                  from app.reservations where deleted_at is null and random() < 0.001) as picked
+            """,
+            {"day": day},
+        )
+
+
+def delete_insert_month(warehouse_url: str, month: str) -> float:
+    """Seconds a DELETE + INSERT of one month of the history takes (rolled back afterwards)."""
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute(
+            "create temp table month_rows as select * from marts.fct_reservation_history "
+            "where start_date >= %(month)s::date and start_date < %(month)s::date + interval '1 month'",
+            {"month": month},
+        )
+        conn.commit()
+        started = time.perf_counter()
+        conn.execute(
+            "delete from marts.fct_reservation_history "
+            "where start_date >= %(month)s::date and start_date < %(month)s::date + interval '1 month'",
+            {"month": month},
+        )
+        conn.execute("insert into marts.fct_reservation_history select * from month_rows")
+        seconds = time.perf_counter() - started
+        conn.rollback()
+    return seconds
+
+
+def busiest_month(warehouse_url: str) -> tuple[str, int]:
+    with psycopg.connect(warehouse_url) as conn:
+        return conn.execute(
+            "select date_trunc('month', start_date)::date::text, count(*) from marts.fct_reservation_history "
+            "group by 1 order by 2 desc limit 1"
+        ).fetchone()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reference-date", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1))
+    args = parser.parse_args(argv)
+    from pipelines.source.generate import generate
+
+    admin_url = database_urls().warehouse
+    ops_url, warehouse_url = fresh_database(admin_url, OPS_DB), fresh_database(admin_url, WAREHOUSE_DB)
+    print(f"bench databases on {mask_url(admin_url)}: {OPS_DB}, {WAREHOUSE_DB}", flush=True)
+    run_vars = {"run_date": args.reference_date.isoformat()}
+
+    generated, generate_seconds = timed(
+        f"generate scale {args.scale}",
+        lambda: generate(ops_url, scale=args.scale, seed=args.seed, reference_date=args.reference_date),
+    )
+    _, extract_seconds = timed("extract (first load)", lambda: load_all(ops_url, warehouse_url))
+    full, full_seconds = timed("dbt build (full)", lambda: dbt_build(warehouse_url, vars=run_vars, target_path=TARGET))
+    full_history = history_comment(warehouse_url)
+
+    traffic, _ = timed("one day of traffic", lambda: simulate_one_day(ops_url, args.reference_date))
+    _, day_extract_seconds = timed("extract (one day)", lambda: load_all(ops_url, warehouse_url))
+    incremental, incremental_seconds = timed(
+        "dbt build (incremental)", lambda: dbt_build(warehouse_url, vars=run_vars, target_path=TARGET)
+    )
+    incremental_history = history_comment(warehouse_url)
+
+    month, month_rows = busiest_month(warehouse_url)
+    delete_insert_seconds = delete_insert_month(warehouse_url, month)
+
+    def node_seconds(result, name):
+        return round(next(node.seconds for node in result.nodes if node.name == name), 2)
+
+    results = {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "seed": args.seed,
+        "run_date": run_vars["run_date"],
+        "source_rows": generated.total_rows,
+        "reservations": generated.rows.get("reservations"),
+        "generate_seconds": round(generate_seconds, 1),
+        "extract_seconds": round(extract_seconds, 1),
+        "full_build_seconds": round(full_seconds, 1),
+        "full_build_nodes": len(full.nodes),
+        "full_history_seconds": node_seconds(full, "fct_reservation_history"),
+        "full_partitions_built": int(full_history.get("rebuilt", 0)),
+        "day_of_traffic": traffic,
+        "day_extract_seconds": round(day_extract_seconds, 1),
+        "incremental_build_seconds": round(incremental_seconds, 1),
+        "incremental_history_seconds": node_seconds(incremental, "fct_reservation_history"),
+        "incremental_partitions_rebuilt": int(incremental_history.get("rebuilt", 0)),
+        "incremental_months": incremental_history.get("months", ""),
+        "incremental_over_full": round(incremental_seconds / full_seconds, 3),
+        "target_incremental_over_full": 0.10,
+        "swap_lock_db_ms": float(incremental_history.get("swap_db_ms", "nan")),
+        "swap_with_commit_ms": float(incremental_history.get("swap_ms", "nan")),
+        "delete_insert_month": month,
+        "delete_insert_month_rows": month_rows,
+        "delete_insert_month_ms": round(delete_insert_seconds * 1000, 1),
+        "slowest_full_nodes": sorted(
+            ((node.name, round(node.seconds, 1)) for node in full.nodes), key=lambda pair: -pair[1]
+        )[:10],
+        "slowest_incremental_nodes": sorted(
+            ((node.name, round(node.seconds, 1)) for node in incremental.nodes), key=lambda pair: -pair[1]
+        )[:10],
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps({key: value for key, value in results.items() if not key.startswith("slowest")}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,6 +14,7 @@ CONCERNS = (
     "pipelines.defs.ingestion",
     "pipelines.defs.quality",
     "pipelines.defs.transform",
+    "pipelines.defs.orchestration",
 )
 
 defs = dg.Definitions.merge(*(importlib.import_module(name).defs for name in CONCERNS))

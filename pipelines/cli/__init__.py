@@ -19,6 +19,8 @@ COMMAND_MODULES = (
     "pipelines.cli.finance",
     "pipelines.cli.quality",
     "pipelines.cli.transform",
+    "pipelines.cli.orchestration",
+    "pipelines.cli.demo",
 )
 
 

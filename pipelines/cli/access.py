@@ -42,5 +42,5 @@ def _grant_tenant(args) -> int:
     except validation.InvalidInput as error:
         raise UserError(str(error)) from None
     print(f"{'created' if analyst.created else 'refreshed'} role {analyst.role} for tenant {args.slug}")
-    print(f"  connect: {psql_hint(analyst, url)}")
+    print(f"  connect: {psql_hint(analyst.role, analyst.password_file, url)}")
     return 0

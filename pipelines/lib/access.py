@@ -188,12 +188,12 @@ def _read_password(password_file: Path) -> str | None:
         return None
 
 
-def psql_hint(analyst: TenantAnalyst, warehouse_url: str) -> str:
-    """How a person connects as the tenant analyst, without showing the password."""
+def psql_hint(role: str, password_file: Path, warehouse_url: str) -> str:
+    """How a person connects as a tenant analyst, without showing the password."""
     from urllib.parse import urlsplit
 
+    from pipelines.lib.pgserver import install_dir
+
     parts = urlsplit(warehouse_url)
-    return (
-        f"PGPASSFILE={analyst.password_file} psql -h {parts.hostname} -p {parts.port} "
-        f"-U {analyst.role} -d {parts.path.lstrip('/')}"
-    )
+    psql = install_dir() / "bin" / "psql"
+    return f"PGPASSFILE={password_file} {psql} -h {parts.hostname} -p {parts.port} -U {role} -d {parts.path.lstrip('/')}"

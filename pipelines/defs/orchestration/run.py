@@ -1,0 +1,106 @@
+"""Run a job of the definitions in this process, on the project's Dagster instance.
+
+The path `warehouse run` (and `make demo`) takes: the same definitions, executor and
+storage as a scheduled run, so a run started here shows in the UI with its history.
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import dagster as dg
+
+from pipelines.lib.dagster_home import dagster_environment
+from pipelines.lib.databases import database_urls
+from pipelines.settings import get_settings
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+class RunRequestError(ValueError):
+    """A job or partition that does not exist; the message names it and what does."""
+
+
+@dataclass(frozen=True)
+class JobRun:
+    run_id: str
+    success: bool
+    failed_steps: dict[str, str]
+    materialized: list[str]
+
+
+@contextmanager
+def project_instance():
+    """The Dagster instance backed by the `dagster` database (runs, events, schedules)."""
+    settings = get_settings()
+    env = dagster_environment(settings, database_urls(settings).dagster)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def partition_tags(job: dg.JobDefinition, partition: str | None, first: str | None, last: str | None) -> dict:
+    """Run tags for one partition or a range (one run, BackfillPolicy.single_run style)."""
+    if partition is None and first is None and last is None:
+        return {}
+    partitions_def = job.partitions_def
+    if partitions_def is None:
+        raise RunRequestError(f"job {job.name} is not partitioned")
+    known = set(partitions_def.get_partition_keys())
+    for key in (partition, first, last):
+        if key is not None and key not in known:
+            keys = partitions_def.get_partition_keys()
+            raise RunRequestError(f"{key!r} is not a partition of {job.name} ({keys[0]} .. {keys[-1]})")
+    if partition is not None:
+        return {"dagster/partition": partition}
+    if first is None or last is None:
+        raise RunRequestError("a range needs both --from and --to")
+    if first > last:
+        raise RunRequestError(f"--from {first} is after --to {last}")
+    return {RANGE_START: first, RANGE_END: last}
+
+
+def run_job(
+    job_name: str,
+    *,
+    partition: str | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    run_config: dict | None = None,
+    instance: dg.DagsterInstance | None = None,
+) -> JobRun:
+    """Execute `job_name` in process; failures are returned, not raised."""
+    from pipelines.definitions import defs
+
+    names = sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__"))
+    if job_name not in names:
+        raise RunRequestError(f"no job named {job_name!r}; jobs: {', '.join(names)}")
+    job = defs.resolve_job_def(job_name)
+    tags = partition_tags(job, partition, first, last)
+    if instance is None:
+        with project_instance() as active:
+            return _execute(job, tags, run_config, active)
+    return _execute(job, tags, run_config, instance)
+
+
+def _execute(job, tags, run_config, instance) -> JobRun:
+    result = job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
+    failures = {}
+    for event in result.get_step_failure_events():
+        error = event.event_specific_data.error if event.event_specific_data else None
+        failures[event.step_key] = error.message.strip() if error else "failed"
+    materialized = sorted(
+        {event.asset_key.to_user_string() for event in result.get_asset_materialization_events() if event.asset_key}
+    )
+    return JobRun(run_id=result.run_id, success=result.success, failed_steps=failures, materialized=materialized)

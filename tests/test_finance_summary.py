@@ -20,7 +20,7 @@ from pipelines.cli import main as warehouse_cli
 from pipelines.lib import validation
 from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
-from pipelines.lib.finance_summary import build_summary, parse_request, write_summary
+from pipelines.lib.finance_summary import WarehouseNotReady, build_summary, parse_request, write_summary
 from pipelines.settings import get_settings
 from pipelines.source.create import create_source_schema
 
@@ -433,6 +433,7 @@ def test_xlsx_has_a_sheet_per_section_with_real_number_formats(paws, tmp_path):
     assert [cell.value for cell in revenue[1]] == [
         "Tenant",
         "Tenant name",
+        "Currency",
         "Month",
         "Invoiced",
         "Collected",
@@ -507,3 +508,9 @@ def test_cli_writes_the_default_path_and_names_an_unknown_tenant(cli_env, capsys
     code = warehouse_cli(["finance", "summary", "--tenant", "no-such-inn", "--from", "2025-01", "--to", "2025-02"])
     assert code == 2
     assert capsys.readouterr().err == "error: no tenant with slug 'no-such-inn' in the warehouse\n"
+
+
+def test_an_unbuilt_warehouse_is_a_clear_error(make_database):
+    empty = make_database("fin_empty")
+    with pytest.raises(WarehouseNotReady, match=r"not built yet \(relation .* does not exist\): run the extraction"):
+        summarize(empty, "paws-inn", "2025-01", "2025-02")

@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.cli import main as warehouse
 from pipelines.lib import validation
-from pipelines.lib.finance_summary import aging_date, parse_request
+from pipelines.lib.finance_summary import WarehouseNotReady, aging_date, build_summary, parse_request
 from pipelines.lib.finance_summary.charts import bar_chart, share_chart
 from pipelines.lib.finance_summary.formats import display, money
 from pipelines.lib.finance_summary.output import write_directory_atomically, write_file_atomically
@@ -157,3 +157,11 @@ def test_a_failed_write_leaves_the_previous_export_intact(tmp_path):
     assert file.read_text() == "good"
     assert [p.name for p in directory.iterdir()] == ["revenue.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary-csv", "summary.html"]  # no temporary leftovers
+
+
+def test_an_unreachable_warehouse_is_named_without_its_password():
+    request = parse_request("paws-inn", False, "2025-01", "2025-02")
+    with pytest.raises(WarehouseNotReady) as error:
+        build_summary("postgresql://finance:s3cret@127.0.0.1:1/warehouse", request)
+    assert "cannot read the warehouse at postgresql://finance:***@127.0.0.1:1/warehouse" in str(error.value)
+    assert "s3cret" not in str(error.value)

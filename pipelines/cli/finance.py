@@ -30,13 +30,19 @@ def _summary(args) -> int:
     from pipelines.cli import UserError
     from pipelines.lib import validation
     from pipelines.lib.databases import database_urls
-    from pipelines.lib.finance_summary import build_summary, default_path, parse_request, write_summary
+    from pipelines.lib.finance_summary import (
+        WarehouseNotReady,
+        build_summary,
+        default_path,
+        parse_request,
+        write_summary,
+    )
     from pipelines.settings import get_settings
 
     try:
         request = parse_request(args.tenant, args.all_tenants, args.first, args.last)  # before any connection
         summary = build_summary(database_urls().warehouse, request)
-    except validation.InvalidInput as error:
+    except (validation.InvalidInput, WarehouseNotReady) as error:
         raise UserError(str(error)) from None
     path = args.out or default_path(get_settings().home, request.label, args.format)
     try:

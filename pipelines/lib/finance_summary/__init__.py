@@ -16,7 +16,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import psycopg
+import sqlalchemy as sa
+
 from pipelines.lib import validation
+from pipelines.lib.databases import mask_url
 from pipelines.lib.finance_summary import queries
 from pipelines.lib.finance_summary.output import (
     FORMATS,
@@ -36,10 +40,16 @@ from pipelines.lib.finance_summary.sections import (
     revenue_section,
 )
 
+
+class WarehouseNotReady(RuntimeError):
+    """The warehouse cannot be read, or lacks the reporting relations (nothing built yet)."""
+
+
 __all__ = [
     "FORMATS",
     "FinanceSummary",
     "SummaryRequest",
+    "WarehouseNotReady",
     "build_summary",
     "default_path",
     "parse_request",
@@ -55,6 +65,20 @@ def aging_date(request: SummaryRequest, today: date) -> date:
 def build_summary(warehouse_url: str, request: SummaryRequest, today: date | None = None) -> FinanceSummary:
     """Read every section for `request` from the warehouse; `today` (default: the UTC date) caps the aging date."""
     as_of = aging_date(request, today or datetime.now(UTC).date())
+    try:
+        return _build(warehouse_url, request, as_of)
+    except sa.exc.ProgrammingError as error:
+        if isinstance(error.orig, psycopg.errors.UndefinedTable):
+            raise WarehouseNotReady(
+                f"the warehouse is not built yet ({error.orig.diag.message_primary}): "
+                "run the extraction and dbt build first"
+            ) from None
+        raise
+    except sa.exc.OperationalError as error:
+        raise WarehouseNotReady(f"cannot read the warehouse at {mask_url(warehouse_url)}: {error.orig}") from None
+
+
+def _build(warehouse_url: str, request: SummaryRequest, as_of: date) -> FinanceSummary:
     with queries.snapshot(warehouse_url) as conn:
         tenants = queries.read(conn, queries.TENANTS, tenant_slug=request.tenant_slug)
         if tenants.empty:

@@ -192,7 +192,9 @@ def snapshot(warehouse_url: str) -> Iterator[sa.Connection]:
 
 
 def read(conn: sa.Connection, query: sa.TextClause, **params) -> pd.DataFrame:
-    return pd.read_sql(query, conn, params=params)
+    """The rows of `query` as a DataFrame; database errors surface as SQLAlchemy's, not re-wrapped by pandas."""
+    result = conn.execute(query, params)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
 def period_params(tenant_ids: list, first_month: date, last_day: date) -> dict:

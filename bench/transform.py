@@ -24,7 +24,6 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import psycopg
 

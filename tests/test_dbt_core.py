@@ -94,56 +94,108 @@ def seed_source(ops_url: str) -> None:
     create_source_schema(ops_url)
     deleted = "2026-03-01T00:00:00Z"
     with psycopg.connect(ops_url) as conn:
-        insert(conn, "tenants", [
-            {"id": A, "slug": "a", "name": "A", "timezone": "Europe/Paris", "plan": "pro"},
-            {"id": B, "slug": "b", "name": "B", "timezone": "America/New_York", "plan": "pro"},
-        ])
-        insert(conn, "services", [
-            {"id": SA, "tenant_id": A, "name": "Night", "category": "boarding", "price_cents": 4500},
-            {"id": SB, "tenant_id": B, "name": "Night", "category": "boarding", "price_cents": 4500},
-        ])
-        insert(conn, "resources", [
-            {"id": R1, "tenant_id": A, "name": "Kennel 1", "suite_type": "standard", "capacity": 1},
-            {"id": R2, "tenant_id": A, "name": "Kennel 2", "suite_type": "standard", "capacity": 2},
-            {"id": R3, "tenant_id": A, "name": "Suite 3", "suite_type": "standard_plus", "capacity": 1},
-            {"id": R4, "tenant_id": A, "name": "Lux 4", "suite_type": "luxury", "capacity": 1, "is_active": False},
-            {"id": R5, "tenant_id": A, "name": "Lux 5", "suite_type": "luxury", "capacity": 3, "deleted_at": deleted},
-            {"id": RB, "tenant_id": B, "name": "Run B", "suite_type": "standard", "capacity": 5},
-            {"id": R_ORPHAN, "tenant_id": uid("a", 99), "name": "Nowhere", "suite_type": "standard", "capacity": 1},
-        ])
-        insert(conn, "customers", [
-            {"id": C1, "tenant_id": A, "first_name": "Ada", "last_name": "One", "email": "ada@example.com"},
-            {"id": C2, "tenant_id": A, "first_name": "Bo", "last_name": "Two", "phone": "+33 1 23 45 67 89"},
-            {"id": C3, "tenant_id": A, "first_name": "Cy", "last_name": "Gone", "deleted_at": deleted},
-            {"id": CB, "tenant_id": B, "first_name": "Di", "last_name": "Bee"},
-            {"id": C_ORPHAN, "tenant_id": uid("a", 99), "first_name": "No", "last_name": "Tenant"},
-        ])
-        insert(conn, "pets", [
-            {"id": P1, "tenant_id": A, "customer_id": C1, "name": "Rex", "species": "dog"},
-            {"id": P2, "tenant_id": A, "customer_id": C1, "name": "Alba", "species": "cat"},
-            {"id": P3, "tenant_id": A, "customer_id": C1, "name": "Ghost", "species": "dog", "deleted_at": deleted},
-            {"id": P4, "tenant_id": A, "customer_id": C2, "name": "Fido", "species": "dog"},
-            {"id": P5, "tenant_id": A, "customer_id": C3, "name": "Lost", "species": "dog"},
-            {"id": PB, "tenant_id": B, "customer_id": CB, "name": "Bee", "species": "dog"},
-            {"id": P_CROSS, "tenant_id": A, "customer_id": CB, "name": "Cross", "species": "dog"},
-        ])
+        insert(
+            conn,
+            "tenants",
+            [
+                {"id": A, "slug": "a", "name": "A", "timezone": "Europe/Paris", "plan": "pro"},
+                {"id": B, "slug": "b", "name": "B", "timezone": "America/New_York", "plan": "pro"},
+            ],
+        )
+        insert(
+            conn,
+            "services",
+            [
+                {"id": SA, "tenant_id": A, "name": "Night", "category": "boarding", "price_cents": 4500},
+                {"id": SB, "tenant_id": B, "name": "Night", "category": "boarding", "price_cents": 4500},
+            ],
+        )
+        insert(
+            conn,
+            "resources",
+            [
+                {"id": R1, "tenant_id": A, "name": "Kennel 1", "suite_type": "standard", "capacity": 1},
+                {"id": R2, "tenant_id": A, "name": "Kennel 2", "suite_type": "standard", "capacity": 2},
+                {"id": R3, "tenant_id": A, "name": "Suite 3", "suite_type": "standard_plus", "capacity": 1},
+                {"id": R4, "tenant_id": A, "name": "Lux 4", "suite_type": "luxury", "capacity": 1, "is_active": False},
+                {
+                    "id": R5,
+                    "tenant_id": A,
+                    "name": "Lux 5",
+                    "suite_type": "luxury",
+                    "capacity": 3,
+                    "deleted_at": deleted,
+                },
+                {"id": RB, "tenant_id": B, "name": "Run B", "suite_type": "standard", "capacity": 5},
+                {"id": R_ORPHAN, "tenant_id": uid("a", 99), "name": "Nowhere", "suite_type": "standard", "capacity": 1},
+            ],
+        )
+        insert(
+            conn,
+            "customers",
+            [
+                {"id": C1, "tenant_id": A, "first_name": "Ada", "last_name": "One", "email": "ada@example.com"},
+                {"id": C2, "tenant_id": A, "first_name": "Bo", "last_name": "Two", "phone": "+33 1 23 45 67 89"},
+                {"id": C3, "tenant_id": A, "first_name": "Cy", "last_name": "Gone", "deleted_at": deleted},
+                {"id": CB, "tenant_id": B, "first_name": "Di", "last_name": "Bee"},
+                {"id": C_ORPHAN, "tenant_id": uid("a", 99), "first_name": "No", "last_name": "Tenant"},
+            ],
+        )
+        insert(
+            conn,
+            "pets",
+            [
+                {"id": P1, "tenant_id": A, "customer_id": C1, "name": "Rex", "species": "dog"},
+                {"id": P2, "tenant_id": A, "customer_id": C1, "name": "Alba", "species": "cat"},
+                {"id": P3, "tenant_id": A, "customer_id": C1, "name": "Ghost", "species": "dog", "deleted_at": deleted},
+                {"id": P4, "tenant_id": A, "customer_id": C2, "name": "Fido", "species": "dog"},
+                {"id": P5, "tenant_id": A, "customer_id": C3, "name": "Lost", "species": "dog"},
+                {"id": PB, "tenant_id": B, "customer_id": CB, "name": "Bee", "species": "dog"},
+                {"id": P_CROSS, "tenant_id": A, "customer_id": CB, "name": "Cross", "species": "dog"},
+            ],
+        )
         # The app's foreign key would refuse an orphan; a replica-role session writes it anyway,
         # the way a cross-context race or a bad migration leaves one behind.
         conn.execute("set local session_replication_role = replica")
-        insert(conn, "pets", [
-            {"id": P_ORPHAN, "tenant_id": A, "customer_id": uid("c", 99), "name": "Orphan", "species": "cat"},
-        ])
+        insert(
+            conn,
+            "pets",
+            [
+                {"id": P_ORPHAN, "tenant_id": A, "customer_id": uid("c", 99), "name": "Orphan", "species": "cat"},
+            ],
+        )
         conn.execute("set local session_replication_role = origin")
-        insert(conn, "reservations", [
-            {
-                "id": res(n), "tenant_id": tenant_id, "customer_id": customer_id, "pet_id": pet_id,
-                "resource_id": resource_id, "service_id": SA if tenant_id == A else SB,
-                "requested_suite_type": label, "status": status, "start_date": start, "end_date": end,
-                "total_cents": 1000 * n, "deleted_at": deleted if is_deleted else None,
-            }
-            for n, (tenant_id, customer_id, pet_id, resource_id, label, status, start, end, is_deleted)
-            in RESERVATIONS.items()
-        ])
+        insert(
+            conn,
+            "reservations",
+            [
+                {
+                    "id": res(n),
+                    "tenant_id": tenant_id,
+                    "customer_id": customer_id,
+                    "pet_id": pet_id,
+                    "resource_id": resource_id,
+                    "service_id": SA if tenant_id == A else SB,
+                    "requested_suite_type": label,
+                    "status": status,
+                    "start_date": start,
+                    "end_date": end,
+                    "total_cents": 1000 * n,
+                    "deleted_at": deleted if is_deleted else None,
+                }
+                for n, (
+                    tenant_id,
+                    customer_id,
+                    pet_id,
+                    resource_id,
+                    label,
+                    status,
+                    start,
+                    end,
+                    is_deleted,
+                ) in RESERVATIONS.items()
+            ],
+        )
 
 
 def rows(url: str, query: str, *params: Any) -> list[tuple]:
@@ -160,7 +212,9 @@ def warehouse(make_database, tmp_path_factory) -> dict[str, Any]:
     load_all(ops, wh)
     first = dbt_build(wh, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
     before = {
-        "history": rows(wh, "select reservation_id, start_date, tableoid::regclass::text from marts.fct_reservation_history"),
+        "history": rows(
+            wh, "select reservation_id, start_date, tableoid::regclass::text from marts.fct_reservation_history"
+        ),
         "comment": rows(wh, "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")[0][0],
         "first_seen": dict(rows(wh, "select record_key, first_seen_at from dq.quarantined_rows")),
         "occupancy": rows(wh, "select * from reporting.rpt_current_occupancy order by resource_id"),
@@ -186,7 +240,9 @@ def test_every_model_and_dbt_test_passed(warehouse):
 
 def test_history_is_a_range_partitioned_table_with_monthly_partitions_and_default(warehouse):
     url = warehouse["url"]
-    assert rows(url, "select relkind::text from pg_class where oid = 'marts.fct_reservation_history'::regclass") == [("p",)]
+    assert rows(url, "select relkind::text from pg_class where oid = 'marts.fct_reservation_history'::regclass") == [
+        ("p",)
+    ]
     partitions = rows(
         url,
         "select child.relname::text, pg_get_expr(child.relpartbound, child.oid) from pg_inherits "
@@ -196,7 +252,9 @@ def test_history_is_a_range_partitioned_table_with_monthly_partitions_and_defaul
     bounds = dict(partitions)
     assert bounds["fct_reservation_history_default"] == "DEFAULT"
     assert bounds["fct_reservation_history_p202603"] == "FOR VALUES FROM ('2026-03-01') TO ('2026-04-01')"
-    assert set(bounds) == {f"fct_reservation_history_{s}" for s in ("default", "p202401", "p202603", "p202604", "p202606")}
+    assert set(bounds) == {
+        f"fct_reservation_history_{s}" for s in ("default", "p202401", "p202603", "p202604", "p202606")
+    }
     indexes = rows(
         url,
         "select indexdef from pg_indexes where schemaname = 'marts' and tablename = 'fct_reservation_history_p202603'",
@@ -211,7 +269,8 @@ def test_reschedule_moves_the_row_and_rebuilds_only_the_touched_months(warehouse
     assert before[res(14)] == ("2026-03-20", "marts.fct_reservation_history_p202603")
     after = rows(
         url,
-        "select start_date::text, tableoid::regclass::text from marts.fct_reservation_history where reservation_id = %s",
+        "select start_date::text, tableoid::regclass::text from marts.fct_reservation_history "
+        "where reservation_id = %s",
         res(14),
     )
     assert after == [("2026-04-20", "marts.fct_reservation_history_p202604")]
@@ -220,7 +279,9 @@ def test_reschedule_moves_the_row_and_rebuilds_only_the_touched_months(warehouse
     assert len(march) == len([k for k, (start, _) in before.items() if start.startswith("2026-03")]) - 1
     comment = rows(url, "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")[0][0]
     assert "rebuilt=2; months=p202603,p202604" in comment
-    assert "rebuilt=4; months=p202401,p202603,p202606,default" in warehouse["before"]["comment"]  # the first build made every partition
+    assert (
+        "rebuilt=4; months=p202401,p202603,p202606,default" in warehouse["before"]["comment"]
+    )  # the first build made every partition
 
 
 def test_occupancy_on_the_run_date_equals_the_hand_count(warehouse):
@@ -242,12 +303,12 @@ def test_occupancy_on_the_run_date_equals_the_hand_count(warehouse):
 
 
 def test_occupancy_window_runs_from_a_year_back_to_90_days_ahead(warehouse):
-    (first, last, days), = rows(
+    ((first, last, days),) = rows(
         warehouse["url"],
         "select min(date)::text, max(date)::text, count(distinct date) from reporting.rpt_kennel_occupancy_daily",
     )
     assert (first, last, days) == ("2025-03-15", "2026-06-13", 456)
-    (unmatched_june,), = rows(
+    ((unmatched_june,),) = rows(
         warehouse["url"],
         "select occupied from reporting.rpt_kennel_occupancy_daily "
         "where tenant_id = %s and suite_type = 'unmatched' and date = '2026-06-02'",
@@ -270,7 +331,9 @@ def test_current_occupancy_per_resource(warehouse):
     assert found[R3] == (False, None, None, None)
     assert found[R4] == (False, None, None, None)
     assert R5 not in found and R_ORPHAN not in found
-    relkind = rows(warehouse["url"], "select relkind::text from pg_class where oid = 'reporting.rpt_current_occupancy'::regclass")
+    relkind = rows(
+        warehouse["url"], "select relkind::text from pg_class where oid = 'reporting.rpt_current_occupancy'::regclass"
+    )
     assert relkind == [("m",)]
     unique = rows(
         warehouse["url"],
@@ -288,9 +351,9 @@ def test_raw_equals_marts_plus_quarantine(warehouse):
         "resources": "marts.dim_resources",
     }
     for table, mart in pairs.items():
-        (raw_rows,), = rows(url, f"select count(*) from raw.{table}")
-        (mart_rows,), = rows(url, f"select count(*) from {mart}")
-        (quarantined,), = rows(url, "select count(*) from dq.quarantined_rows where source_table = %s", table)
+        ((raw_rows,),) = rows(url, f"select count(*) from raw.{table}")
+        ((mart_rows,),) = rows(url, f"select count(*) from {mart}")
+        ((quarantined,),) = rows(url, "select count(*) from dq.quarantined_rows where source_table = %s", table)
         assert raw_rows == mart_rows + quarantined, table
         assert quarantined > 0, table
 
@@ -298,7 +361,9 @@ def test_raw_equals_marts_plus_quarantine(warehouse):
 def test_quarantine_names_each_row_and_reason_and_keeps_first_seen(warehouse):
     found = {
         (table, key): reason
-        for table, key, reason in rows(warehouse["url"], "select source_table, record_key, reason from dq.quarantined_rows")
+        for table, key, reason in rows(
+            warehouse["url"], "select source_table, record_key, reason from dq.quarantined_rows"
+        )
     }
     for key, reason in QUARANTINED_RESERVATIONS.items():
         assert found[("reservations", str(key))] == reason
@@ -325,7 +390,8 @@ def test_calendar_tiers_and_names(warehouse):
         key: (tier, resource_name, customer_name, pet_name)
         for key, tier, resource_name, customer_name, pet_name in rows(
             warehouse["url"],
-            "select reservation_id, tier, resource_name, customer_name, pet_name from reporting.rpt_reservation_calendar",
+            "select reservation_id, tier, resource_name, customer_name, pet_name "
+            "from reporting.rpt_reservation_calendar",
         )
     }
     assert found[res(15)] == ("historical", "Kennel 1", "Ada One", "Rex")
@@ -347,11 +413,14 @@ def test_customers_with_pets_excludes_soft_deleted_pets_and_customers(warehouse)
     assert found[C2] == (["Fido"], ["dog"])
     assert found[CB] == (["Bee"], ["dog"])  # the cross-tenant pet is quarantined, not listed
     assert C3 not in found
-    columns = {name for (name,) in rows(
-        warehouse["url"],
-        "select column_name from information_schema.columns where table_schema in ('marts', 'reporting') "
-        "and table_name in ('dim_customers', 'rpt_customers_with_pets', 'rpt_reservation_calendar')",
-    )}
+    columns = {
+        name
+        for (name,) in rows(
+            warehouse["url"],
+            "select column_name from information_schema.columns where table_schema in ('marts', 'reporting') "
+            "and table_name in ('dim_customers', 'rpt_customers_with_pets', 'rpt_reservation_calendar')",
+        )
+    }
     assert not columns & {"email", "phone"}
 
 

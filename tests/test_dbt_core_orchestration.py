@@ -25,8 +25,13 @@ def test_dates_are_validated_before_they_reach_dbt():
 
 
 def test_dbt_args_carry_validated_vars_and_selection(tmp_path):
-    args = dbt_args(["build"], select="fct_reservation_history", vars={"run_date": "2026-03-15"},
-                    full_refresh=True, target_path=tmp_path)
+    args = dbt_args(
+        ["build"],
+        select="fct_reservation_history",
+        vars={"run_date": "2026-03-15"},
+        full_refresh=True,
+        target_path=tmp_path,
+    )
     assert args[0] == "build"
     assert args[args.index("--select") + 1] == "fct_reservation_history"
     assert json.loads(args[args.index("--vars") + 1]) == {"run_date": "2026-03-15"}
@@ -37,8 +42,11 @@ def test_dbt_args_carry_validated_vars_and_selection(tmp_path):
 def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments():
     env = dbt_environment("postgresql://loader:s3cret@127.0.0.1:6543/warehouse")
     assert env == {
-        "DBT_HOST": "127.0.0.1", "DBT_PORT": "6543", "DBT_USER": "loader",
-        "DBT_PASSWORD": "s3cret", "DBT_DATABASE": "warehouse",
+        "DBT_HOST": "127.0.0.1",
+        "DBT_PORT": "6543",
+        "DBT_USER": "loader",
+        "DBT_PASSWORD": "s3cret",
+        "DBT_DATABASE": "warehouse",
     }
     assert "s3cret" not in " ".join(dbt_args(["build"], vars={"run_date": "2026-03-15"}))
 

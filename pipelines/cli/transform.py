@@ -15,10 +15,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     ):
         parser = actions.add_parser(action, help=text)
         parser.add_argument("--select", nargs="+", metavar="SELECTOR", help="dbt node selection")
-        parser.add_argument("--run-date", metavar="YYYY-MM-DD", help="date the reports are computed for (default: today)")
+        parser.add_argument(
+            "--run-date", metavar="YYYY-MM-DD", help="date the reports are computed for (default: today)"
+        )
         if action == "build":
             parser.add_argument(
-                "--months", metavar="YYYY-MM[,YYYY-MM...]",
+                "--months",
+                metavar="YYYY-MM[,YYYY-MM...]",
                 help="also rebuild these months of marts.fct_reservation_history",
             )
             parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
@@ -38,7 +41,10 @@ def _run(args) -> int:
         raise UserError(str(error)) from None
     try:
         result = dbt_command(
-            database_urls().warehouse, command, select=args.select, vars=values,
+            database_urls().warehouse,
+            command,
+            select=args.select,
+            vars=values,
             full_refresh=getattr(args, "full_refresh", False),
         )
     except DbtError as error:

@@ -129,10 +129,14 @@ def dbt_args(
     target = Path(target_path or DBT_TARGET_PATH)
     args = [
         *command,
-        "--project-dir", str(DBT_PROJECT_DIR),
-        "--profiles-dir", str(DBT_PROJECT_DIR),
-        "--target-path", str(target),
-        "--log-path", str(target / "logs"),
+        "--project-dir",
+        str(DBT_PROJECT_DIR),
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target / "logs"),
     ]
     if select:
         args += ["--select", *([select] if isinstance(select, str) else select)]
@@ -222,7 +226,11 @@ def manifest_is_stale(manifest: Path) -> bool:
     if not manifest.exists():
         return True
     built = manifest.stat().st_mtime
-    sources = [PROJECT_ROOT / "dbt_project.yml", PROJECT_ROOT / "profiles.yml", *(PROJECT_ROOT / "dbt_project").rglob("*")]
+    sources = [
+        PROJECT_ROOT / "dbt_project.yml",
+        PROJECT_ROOT / "profiles.yml",
+        *(PROJECT_ROOT / "dbt_project").rglob("*"),
+    ]
     return any(path.is_file() and path.stat().st_mtime > built for path in sources)
 
 

@@ -21,9 +21,7 @@ RESERVATION_MONTHS = dg.MonthlyPartitionsDefinition(start_date="2022-01-01", end
 def rebuild_history_months(context: dg.OpExecutionContext, warehouse_db: PostgresResource) -> None:
     window = context.partition_time_window
     months = months_in_window(window.start, window.end)
-    result = dbt_build(
-        warehouse_db.url(), select="fct_reservation_history", vars={"reservation_months": months}
-    )
+    result = dbt_build(warehouse_db.url(), select="fct_reservation_history", vars={"reservation_months": months})
     context.log_event(
         dg.AssetMaterialization(
             asset_key=HISTORY_KEY,

@@ -1,8 +1,9 @@
 """Run suites through Great Expectations and keep what they found.
 
 `run_suites` turns each `Suite` into a GX expectation suite and validation definition on
-a table asset of the warehouse datasource, runs them all in one checkpoint (which also
-rebuilds the Data Docs), and appends every outcome to `dq.validation_results`.
+a table asset of the warehouse datasource, runs them all in one checkpoint, stores the
+validation results in the GX file context under `expectations/gx/` and rebuilds its Data
+Docs from them, and appends every outcome to `dq.validation_results`.
 
 Guarantees:
 - the warehouse password never reaches a file: the datasource's connection string is
@@ -87,70 +88,70 @@ def run_suites(
     run_id = run_id or uuid.uuid4().hex
     ensure_results_table(warehouse_url)
     os.environ[URL_VARIABLE] = sqlalchemy_url(warehouse_url)
-    context = open_context(gx_project_root)
     # GX prints (to stdout) a warning for every query that does not read {batch}; the
     # volume checks read meta.load_log on purpose and say so in their description.
     with contextlib.redirect_stdout(io.StringIO()):
-        definitions = [_validation_definition(context, suite) for suite in suites]
-        runner = context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=checkpoint,
-                validation_definitions=definitions,
-                actions=[],  # UpdateDataDocsAction rebuilds the site once per suite; we build once below
-                result_format=RESULT_FORMAT,
-            )
+        validator = _validation_context()
+        definitions = [_validation_definition(validator, suite) for suite in suites]
+        runner = validator.checkpoints.add(
+            gx.Checkpoint(name=checkpoint, validation_definitions=definitions, result_format=RESULT_FORMAT)
         )
         result = runner.run(run_id=gx.RunIdentifier(run_name=run_id))
         by_suite = {
             validation.suite_name: (identifier, validation) for identifier, validation in result.run_results.items()
         }
-        context.build_data_docs(resource_identifiers=[identifier for identifier, _ in by_suite.values()])
+        docs = open_context(gx_project_root)
+        for identifier, validation in by_suite.values():
+            docs.validation_results_store.set(identifier, validation)
+        docs.build_data_docs(resource_identifiers=[identifier for identifier, _ in by_suite.values()])
     suite_outcomes = []
     for suite in suites:
         identifier, validation = by_suite[suite.name]
-        docs_url = _docs_url(context, identifier)
+        docs_url = _docs_url(docs, identifier)
         suite_outcomes.append(SuiteOutcome(suite, tuple(_outcomes(suite, validation, docs_url))))
     record_outcomes(warehouse_url, run_id, [o for suite in suite_outcomes for o in suite.outcomes])
-    return RunOutcome(run_id, tuple(suite_outcomes), _docs_url(context, None))
+    return RunOutcome(run_id, tuple(suite_outcomes), _docs_url(docs, None))
 
 
 def open_context(gx_project_root: Path = GX_PROJECT_ROOT):
-    """The GX file context under `<root>/gx` (created with our settings when missing)."""
+    """The GX file context under `<root>/gx`: validation results and Data Docs live here.
+
+    It holds no datasource, so nothing about the warehouse, let alone its password, is
+    ever written to its files.
+    """
+    import great_expectations as gx
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    return gx.get_context(mode="file", project_root_dir=gx_project_root)
+
+
+def _validation_context():
+    """An in-memory GX context that runs the suites (rebuilt from code on every run).
+
+    Suites, validation definitions and the checkpoint live only in memory: the file
+    context re-reads and re-writes its YAML and JSON stores on every access, which cost
+    more than the validations themselves. The datasource's connection string is the
+    variable ${KENNELWORKS_GX_WAREHOUSE_URL}, resolved from this process's environment.
+    """
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="file", project_root_dir=gx_project_root)
-    bars = context.variables.progress_bars
-    if bars is None or (bars.get("globally") if isinstance(bars, dict) else bars.globally):
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        context.variables.save()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    context.data_sources.add_postgres(DATASOURCE, connection_string="${" + URL_VARIABLE + "}")
     return context
 
 
-def _datasource(context):
-    connection_string = "${" + URL_VARIABLE + "}"
-    try:
-        datasource = context.data_sources.get(DATASOURCE)
-        if str(datasource.connection_string) == connection_string:
-            return datasource
-    except (KeyError, ValueError):
-        pass
-    return context.data_sources.add_or_update_postgres(DATASOURCE, connection_string=connection_string)
-
-
 def _validation_definition(context, suite: Suite):
-    """Rebuild the suite from code (the code is the truth) and bind it to its table asset."""
+    """The suite as GX expectations, bound to a whole-table batch of the relation it validates."""
     import great_expectations as gx
 
-    datasource = _datasource(context)
+    datasource = context.data_sources.get(DATASOURCE)
     try:
         asset = datasource.get_asset(suite.relation)
+        batch = asset.get_batch_definition(BATCH_DEFINITION)
     except LookupError:
         asset = datasource.add_table_asset(suite.relation, table_name=suite.table, schema_name=suite.schema)
-    try:
-        batch = asset.get_batch_definition(BATCH_DEFINITION)
-    except KeyError:
         batch = asset.add_batch_definition_whole_table(BATCH_DEFINITION)
     expectations = [
         gx.expectations.UnexpectedRowsExpectation(
@@ -161,9 +162,8 @@ def _validation_definition(context, suite: Suite):
         )
         for check in suite.checks
     ]
-    expectation_suite = gx.ExpectationSuite(name=suite.name, expectations=expectations)
-    expectation_suite = context.suites.add_or_update(expectation_suite)
-    return context.validation_definitions.add_or_update(
+    expectation_suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=expectations))
+    return context.validation_definitions.add(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=expectation_suite)
     )
 

@@ -22,9 +22,8 @@ DAGSTER_SEVERITY = {Severity.WARNING: dg.AssetCheckSeverity.WARN, Severity.ERROR
 
 
 def relation_asset_key(relation: str) -> dg.AssetKey:
-    """The asset that owns a warehouse relation: raw/<table>, or the dbt model's key."""
-    schema, table = relation.split(".", 1)
-    return dg.AssetKey([schema, table]) if schema == "raw" else dg.AssetKey([table])
+    """The asset that owns a warehouse relation: [schema, table], for raw tables and dbt models alike."""
+    return dg.AssetKey(relation.split(".", 1))
 
 
 def check_spec(suite: Suite) -> dg.AssetCheckSpec:

@@ -53,7 +53,8 @@ def built_at(ops_url: str, warehouse_url: str) -> tuple[float, int] | None:
     """(scale, seed) of a bench warehouse built to the end, or None."""
     try:
         with psycopg.connect(ops_url) as ops, psycopg.connect(warehouse_url) as warehouse:
-            scale, seed = ops.execute("select scale, seed from generator.runs order by generated_at desc limit 1").fetchone()
+            last_run = "select scale, seed from generator.runs order by generated_at desc limit 1"
+            scale, seed = ops.execute(last_run).fetchone()
             if warehouse.execute("select to_regclass('reporting.rpt_finance_monthly')").fetchone()[0] is None:
                 return None
             return float(scale), int(seed)
@@ -79,12 +80,16 @@ def build(admin_url: str, scale: float, seed: int, run_date: dt.date) -> tuple[s
     )  # fmt: skip
     _, extract_seconds = timed("extract", lambda: load_all(ops, warehouse))
     _, dbt_seconds = timed("dbt build", lambda: dbt_build(warehouse, vars={"run_date": run_date.isoformat()}))
-    return ops, warehouse, {
-        "source_rows": generated.total_rows,
-        "generate_seconds": round(generate_seconds, 1),
-        "extract_seconds": round(extract_seconds, 1),
-        "dbt_build_seconds": round(dbt_seconds, 1),
-    }
+    return (
+        ops,
+        warehouse,
+        {
+            "source_rows": generated.total_rows,
+            "generate_seconds": round(generate_seconds, 1),
+            "extract_seconds": round(extract_seconds, 1),
+            "dbt_build_seconds": round(dbt_seconds, 1),
+        },
+    )
 
 
 def baseline(warehouse_url: str) -> tuple[float, list[tuple[float, str, str]]]:

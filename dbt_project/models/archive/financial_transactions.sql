@@ -16,7 +16,10 @@
             {'columns': ['transaction_id'], 'unique': True},
             {'columns': ['tenant_id', 'occurred_on']},
         ],
-        post_hook="{{ move_archived_out_of_live('fct_financial_transactions') }}",
+        post_hook=[
+            "{{ move_archived_out_of_live('fct_financial_transactions') }}",
+            "analyze {{ this }}",
+        ],
     )
 }}
 

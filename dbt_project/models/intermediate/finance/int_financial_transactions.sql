@@ -5,12 +5,8 @@
 -- occurred_on is the tenant-local date (tenants.timezone), so daily figures cut at local
 -- midnight; a charge happens at the local midnight that starts its issued_on.
 -- transaction_id is derived from kind and source row, so it is the same in every build.
--- Materialized as a table (an exception to the intermediate views): the archive, the live
--- mart and the aging report all read it, and it is computed once per build.
 -- is_open: the entry belongs to an invoice that is still open; such entries stay live
 -- whatever their age, so an open balance can always be read from the live ledger alone.
-{{ config(materialized='table') }}
-
 with
 
 invoices as (

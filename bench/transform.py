@@ -3,8 +3,8 @@
 Measured in one run, on two scratch databases of the project's server (the demo's data is
 never touched):
 1. a full `dbt build` at the given scale (the baseline);
-2. one day of app traffic (`warehouse source simulate --days 1` when the generator offers it,
-   else the documented stand-in below), extracted, then an incremental `dbt build`: its time
+2. one day of app traffic (the generator's `simulate(days=1)`, as `warehouse source simulate
+   --days 1`), extracted, then an incremental `dbt build`: its time
    as a ratio of the full build (target <= 10 %) and the partitions of
    marts.fct_reservation_history it rebuilt;
 3. for the busiest month, the lock held by the partition swap against a DELETE + INSERT
@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import re
-import subprocess
 import sys
 import time
 
@@ -64,68 +62,11 @@ def history_comment(warehouse_url: str) -> dict[str, str]:
     return dict(re.findall(r"(\w+)=([^;]+)", comment or ""))
 
 
-def simulate_one_day(ops_url: str, day: dt.date) -> str:
-    """One day of app traffic in the source; returns how it was made."""
-    has_simulate = (
-        subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "source", "simulate", "--help"], capture_output=True
-        ).returncode
-        == 0
-    )
-    if has_simulate:
-        env = {**os.environ, "OPS_DATABASE_URL": ops_url}
-        subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "source", "simulate", "--days", "1"], env=env, check=True
-        )
-        return "warehouse source simulate --days 1"
-    stand_in_day(ops_url, day)
-    return "stand-in day (bench/transform.py: stand_in_day)"
+def simulate_one_day(ops_url: str):
+    """One day of app traffic in the source (the generator's simulation, as `warehouse source simulate --days 1`)."""
+    from pipelines.source.simulate import simulate
 
-
-def stand_in_day(ops_url: str, day: dt.date) -> None:
-    """A day of traffic written the way the app writes it (through its triggers): 0.2 % of future
-    stays rescheduled by 1-6 weeks, today's arrivals checked in and departures checked out,
-    0.05 % of future stays cancelled, 1 in 2,000 soft-deleted, and 0.1 % new bookings."""
-    with psycopg.connect(ops_url) as conn:
-        conn.execute("select setseed(0.42)")
-        conn.execute(
-            """
-            update app.reservations
-            set start_date = start_date + shift, end_date = end_date + shift, version = version + 1
-            from (select id, (7 + floor(random() * 35))::int as shift from app.reservations
-                  where start_date > %(day)s and random() < 0.002) as moved
-            where reservations.id = moved.id
-            """,
-            {"day": day},
-        )
-        conn.execute(
-            "update app.reservations set status = 'checked_in', checked_in_at = now() "
-            "where start_date = %(day)s and status = 'confirmed'",
-            {"day": day},
-        )
-        conn.execute(
-            "update app.reservations set status = 'checked_out', checked_out_at = now() "
-            "where end_date = %(day)s and status = 'checked_in'",
-            {"day": day},
-        )
-        conn.execute(
-            "update app.reservations set status = 'cancelled' "
-            "where start_date > %(day)s and status in ('pending', 'confirmed') and random() < 0.0005",
-            {"day": day},
-        )
-        conn.execute("update app.reservations set deleted_at = now() where deleted_at is null and random() < 0.0005")
-        conn.execute(
-            """
-            insert into app.reservations (tenant_id, customer_id, pet_id, resource_id, service_id,
-                requested_suite_type, status, start_date, end_date, total_cents)
-            select tenant_id, customer_id, pet_id, resource_id, service_id, requested_suite_type, 'confirmed',
-                   %(day)s::date + lead_days, %(day)s::date + lead_days + nights, total_cents
-            from (select *, (1 + floor(random() * 120))::int as lead_days,
-                         greatest(end_date - start_date, 1) as nights
-                  from app.reservations where deleted_at is null and random() < 0.001) as picked
-            """,
-            {"day": day},
-        )
+    return simulate(ops_url, days=1)
 
 
 def delete_insert_month(warehouse_url: str, month: str) -> float:
@@ -178,10 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     full, full_seconds = timed("dbt build (full)", lambda: dbt_build(warehouse_url, vars=run_vars, target_path=TARGET))
     full_history = history_comment(warehouse_url)
 
-    traffic, _ = timed("one day of traffic", lambda: simulate_one_day(ops_url, args.reference_date))
+    traffic, _ = timed("simulate --days 1", lambda: simulate_one_day(ops_url))
     _, day_extract_seconds = timed("extract (one day)", lambda: load_all(ops_url, warehouse_url))
+    next_day = {"run_date": traffic.last_day.isoformat()}  # the build of the simulated day
     incremental, incremental_seconds = timed(
-        "dbt build (incremental)", lambda: dbt_build(warehouse_url, vars=run_vars, target_path=TARGET)
+        "dbt build (incremental)", lambda: dbt_build(warehouse_url, vars=next_day, target_path=TARGET)
     )
     incremental_history = history_comment(warehouse_url)
 
@@ -204,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         "full_build_nodes": len(full.nodes),
         "full_history_seconds": node_seconds(full, "fct_reservation_history"),
         "full_partitions_built": int(full_history.get("rebuilt", 0)),
-        "day_of_traffic": traffic,
+        "simulated_day": traffic.last_day.isoformat(),
+        "simulated_actions": traffic.actions,
         "day_extract_seconds": round(day_extract_seconds, 1),
         "incremental_build_seconds": round(incremental_seconds, 1),
         "incremental_history_seconds": node_seconds(incremental, "fct_reservation_history"),

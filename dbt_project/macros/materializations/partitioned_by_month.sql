@@ -233,23 +233,3 @@
     {%- set found = modules.re.search('watermark=([^;]+)', comment or '') -%}
     {{ return(found.group(1) if found else none) }}
 {% endmacro %}
-
-
-{#- Column names and types of a relation, for comparing the model with the table. -#}
-{% macro kw_column_signature(relation) %}
-    {{ return(kw_column(
-        "select attname || ' ' || format_type(atttypid, atttypmod) from pg_attribute "
-        ~ "where attrelid = '" ~ relation ~ "'::regclass and attnum > 0 and not attisdropped order by attnum") | join(', ')) }}
-{% endmacro %}
-
-
-{% macro kw_scalar(query) %}
-    {%- set result = run_query(query) -%}
-    {{ return(result.columns[0].values()[0] if result and result.rows | length > 0 else none) }}
-{% endmacro %}
-
-
-{% macro kw_column(query) %}
-    {%- set result = run_query(query) -%}
-    {{ return(result.columns[0].values() | list if result else []) }}
-{% endmacro %}

@@ -3,23 +3,29 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
+import uuid
 
 import psycopg
 import pytest
 
 from pipelines.cli import main as warehouse
 from pipelines.lib.pgserver import DATABASES, EmbeddedServer, ServerError
+from tests.conftest import TEST_SERVER_HOME
 
 
 @pytest.fixture()
-def server(tmp_path_factory):
-    home = tmp_path_factory.mktemp("kw-home")
-    home.chmod(0o755)
+def server():
+    # Not under pytest's tmp dir: pytest keeps that 0700, and when we run as root the
+    # server runs as another system user that must be able to traverse to its data.
+    home = TEST_SERVER_HOME.parent / "test-homes" / uuid.uuid4().hex[:12]
+    home.mkdir(parents=True)
     server = EmbeddedServer(home)
     yield server
     server.down()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 def _query(info, sql: str, database: str = "postgres"):

@@ -327,6 +327,8 @@ class EmbeddedServer:
             return None
 
     def _is_our_postmaster(self, pid: int) -> bool:
+        if pid <= 0:  # a standalone backend (initdb's bootstrap) writes its pid negated
+            return False
         try:
             proc = psutil.Process(pid)
             return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE and proc.name() == "postgres"

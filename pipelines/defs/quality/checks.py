@@ -71,7 +71,7 @@ def build_layer_checks(layer: str, suites: Sequence[Suite]) -> dg.AssetChecksDef
         context: dg.AssetCheckExecutionContext, warehouse_db: PostgresResource
     ) -> Iterator[dg.AssetCheckResult]:
         selected = [by_key[key] for key in by_key if key in context.selected_asset_check_keys]
-        run = run_suites(warehouse_db.url(), selected, run_id=context.run_id, checkpoint=f"dagster_{layer}")
+        run = run_suites(warehouse_db.url(), selected, run_id=context.run.run_id, checkpoint=f"dagster_{layer}")
         context.log.info(f"{len(selected)} suites validated; Data Docs: {run.data_docs_index}")
         for outcome in run.suites:
             yield check_result(outcome)

@@ -19,7 +19,7 @@ from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
 RUN_DATE = "2026-06-15"
-NY, BER = 1, 2
+NY, BER, MARS = 1, 2, 3
 MODELS = ["+rpt_finance_monthly", "+rpt_ar_aging", "+fct_payments", "+fct_refunds", "+quarantined_rows"]
 
 # invoice number -> (n, tenant, customer n, status, issued_on, due_on, total_cents, deleted)
@@ -38,6 +38,8 @@ INVOICES = {
     "ber-dst-end": (12, BER, 4, "paid", "2025-10-20", None, 20_000, False),
     "ber-dst-start": (13, BER, 4, "paid", "2026-03-27", None, 3_000, False),
     "ber-old": (14, BER, 4, "paid", "2023-12-31", None, 4_200, False),
+    "bad-timezone": (15, MARS, 5, "paid", "2026-05-06", None, 100, False),
+    "negative": (16, NY, 1, "paid", "2026-05-07", None, -50, False),
 }
 
 # payment n -> (tenant, invoice number, amount, status, paid_at)
@@ -52,6 +54,8 @@ PAYMENTS = {
     8: (BER, "ber-dst-end", 20_000, "succeeded", "2025-10-26T00:30:00+02:00"),  # local 10-26, UTC 10-25
     9: (BER, "ber-dst-start", 3_000, "succeeded", "2026-03-29T00:30:00+01:00"),  # local 03-29, UTC 03-28
     10: (BER, "ber-old", 4_200, "succeeded", "2024-01-01T00:30:00+01:00"),  # local 2024-01, UTC 2023-12
+    11: (MARS, "bad-timezone", 100, "succeeded", "2026-05-06T12:00:00Z"),
+    12: (NY, "recent-paid", -300, "succeeded", "2026-03-10T12:00:00Z"),
 }
 
 # refund n -> (tenant, payment n, amount, refunded_at)
@@ -66,11 +70,15 @@ QUARANTINED = {
         uid(3, 9): "orphan: customer deleted",
         uid(3, 10): "cross_tenant: customer",
         uid(3, 11): "orphan: customer missing",
+        uid(3, 15): "invalid: tenant timezone",
+        uid(3, 16): "invalid: negative total_cents",
     },
     "payments": {
         uid(5, 5): "orphan: invoice deleted",
         uid(5, 6): "orphan: invoice quarantined",
         uid(5, 7): "cross_tenant: invoice",
+        uid(5, 11): "orphan: invoice quarantined",
+        uid(5, 12): "invalid: negative amount_cents",
     },
     "refunds": {uid(6, 3): "orphan: payment quarantined"},
 }
@@ -79,7 +87,11 @@ QUARANTINED = {
 def seed_source(ops_url: str) -> None:
     create_source_schema(ops_url)
     with psycopg.connect(ops_url) as conn:
-        insert(conn, "tenants", [tenant(NY, "America/New_York"), tenant(BER, "Europe/Berlin")])
+        insert(
+            conn,
+            "tenants",
+            [tenant(NY, "America/New_York"), tenant(BER, "Europe/Berlin"), tenant(MARS, "Mars/Olympus_Mons")],
+        )
         insert(
             conn,
             "customers",
@@ -88,6 +100,7 @@ def seed_source(ops_url: str) -> None:
                 customer(2, NY, "Grace", "Hopper"),
                 customer(3, NY, "Gone", "Away", deleted=True),
                 customer(4, BER, "Emmy", "Noether"),
+                customer(5, MARS, "Marvin", "Martian"),
             ],
         )
         insert(
@@ -161,19 +174,21 @@ def seed_source(ops_url: str) -> None:
 
 # The definitions of DESIGN.md §4, straight from the source tables: invoiced on issued_on,
 # collected/refunded on the tenant-local date; quarantined rows (customer missing, deleted or
-# in another tenant; payment of such an invoice or of another tenant's) count in no figure.
+# in another tenant; unknown tenant timezone; negative amounts; payment of such an invoice or
+# of another tenant's) count in no figure.
 SOURCE_MONTHLY_SQL = """
 with clean_invoices as (
-    select i.*
+    select i.*, t.timezone
     from app.invoices i
     join app.customers c on c.id = i.customer_id and c.tenant_id = i.tenant_id and c.deleted_at is null
-    where i.deleted_at is null
+    join app.tenants t on t.id = i.tenant_id and t.timezone in (select name from pg_timezone_names)
+    where i.deleted_at is null and i.total_cents >= 0
 ),
 clean_payments as (
-    select p.*, (p.paid_at at time zone t.timezone)::date as local_date
+    select p.*, (p.paid_at at time zone i.timezone)::date as local_date, i.timezone
     from app.payments p
     join clean_invoices i on i.id = p.invoice_id and i.tenant_id = p.tenant_id
-    join app.tenants t on t.id = p.tenant_id
+    where p.amount_cents >= 0
 ),
 entries as (
     select tenant_id, issued_on as day, total_cents as invoiced, 0 as collected, 0 as refunded
@@ -181,10 +196,10 @@ entries as (
     union all
     select tenant_id, local_date, 0, amount_cents, 0 from clean_payments where status = 'succeeded'
     union all
-    select r.tenant_id, (r.refunded_at at time zone t.timezone)::date, 0, 0, r.amount_cents
+    select r.tenant_id, (r.refunded_at at time zone p.timezone)::date, 0, 0, r.amount_cents
     from app.refunds r
     join clean_payments p on p.id = r.payment_id and p.tenant_id = r.tenant_id
-    join app.tenants t on t.id = r.tenant_id
+    where r.amount_cents >= 0
 )
 select tenant_id, date_trunc('month', day)::date as month,
        sum(invoiced)::bigint, sum(collected)::bigint, sum(refunded)::bigint,
@@ -316,7 +331,7 @@ def test_ledger_signs_and_exclusions(first_build):
     by_key = {(kind, source_id): amount for kind, source_id, amount, _ in first_build["ledger"]}
     assert by_key[("refund", uid(6, 1))] == -2_000
     assert by_key[("payment", uid(5, 1))] == 10_000
-    excluded = [uid(3, 6), uid(3, 7), uid(3, 8), uid(3, 9), uid(3, 10), uid(3, 11), uid(5, 4), uid(5, 5), uid(5, 6)]
+    excluded = [uid(3, n) for n in (6, 7, 8, 9, 10, 11, 15, 16)] + [uid(5, n) for n in (4, 5, 6, 7, 11, 12)]
     assert not [key for key in by_key if key[1] in excluded]
 
 
@@ -328,7 +343,7 @@ def test_ar_aging_buckets_open_balances_at_run_date(first_build):
     assert aging[(uid(1, NY), "61-90")] == (0, 0)
     assert aging[(uid(1, NY), "90+")] == (3_500, 1)  # 5000 less the 1500 paid
     assert all(aging[(uid(1, BER), bucket)] == (0, 0) for bucket in ("current", "1-30", "31-60", "61-90", "90+"))
-    assert len(aging) == 10  # five buckets per tenant, none missing
+    assert len(aging) == 15  # five buckets for each of the three tenants, none missing
 
 
 @pytest.mark.parametrize("table", ["invoices", "payments", "refunds"])

@@ -2,6 +2,8 @@
 -- Parents are looked up by key alone, not by (tenant_id, key): a parent that exists in another
 -- tenant is exactly what the cross_tenant check must see. A deleted invoice is never quarantined:
 -- it counts in no figure anyway and stays visible in the mart, flagged by is_deleted.
+-- Invalid values are quarantined too: a negative total, or a tenant timezone PostgreSQL does
+-- not know (the ledger cuts days at the tenant's local midnight, so it could not place it).
 with
 
 invoices as (
@@ -20,6 +22,10 @@ reservations as (
     select * from {{ ref('stg_app__reservations') }}
 ),
 
+time_zones as (
+    select name from pg_catalog.pg_timezone_names
+),
+
 checked as (
     select
         invoices.*,
@@ -27,17 +33,21 @@ checked as (
             when invoices.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
             when tenants.is_deleted then 'orphan: tenant deleted'
+            when time_zones.name is null then 'invalid: tenant timezone'
             when customers.customer_id is null then 'orphan: customer missing'
             when customers.tenant_id <> invoices.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
-            when invoices.reservation_id is null then null
-            when reservations.reservation_id is null then 'orphan: reservation missing'
+            when invoices.reservation_id is not null and reservations.reservation_id is null
+                then 'orphan: reservation missing'
             when reservations.tenant_id <> invoices.tenant_id then 'cross_tenant: reservation'
             when reservations.is_deleted then 'orphan: reservation deleted'
+            when invoices.total_cents < 0 then 'invalid: negative total_cents'
         end as quarantine_reason
     from invoices
     left join tenants
         on invoices.tenant_id = tenants.tenant_id
+    left join time_zones
+        on tenants.timezone = time_zones.name
     left join customers
         on invoices.customer_id = customers.customer_id
     left join reservations

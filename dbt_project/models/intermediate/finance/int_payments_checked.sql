@@ -1,5 +1,6 @@
 -- Every payment, with the reason it cannot be trusted (null when clean). A payment of a
 -- quarantined invoice is quarantined too, so no mart row points at a quarantined parent.
+-- A negative amount is quarantined as invalid: money paid back is a refund row, never a negative payment.
 with
 
 payments as (
@@ -19,6 +20,7 @@ checked as (
             when invoices.tenant_id <> payments.tenant_id then 'cross_tenant: invoice'
             when invoices.is_deleted then 'orphan: invoice deleted'
             when invoices.quarantine_reason is not null then 'orphan: invoice quarantined'
+            when payments.amount_cents < 0 then 'invalid: negative amount_cents'
         end as quarantine_reason
     from payments
     -- by key alone: see int_invoices_checked

@@ -1,5 +1,6 @@
 -- Every refund, with the reason it cannot be trusted (null when clean). A refund of a
 -- quarantined payment is quarantined too, so no mart row points at a quarantined parent.
+-- A negative amount is quarantined as invalid: refund amounts are stored positive.
 with
 
 refunds as (
@@ -19,6 +20,7 @@ checked as (
             when payments.tenant_id <> refunds.tenant_id then 'cross_tenant: payment'
             when payments.is_deleted then 'orphan: payment deleted'
             when payments.quarantine_reason is not null then 'orphan: payment quarantined'
+            when refunds.amount_cents < 0 then 'invalid: negative amount_cents'
         end as quarantine_reason
     from refunds
     -- by key alone: see int_invoices_checked

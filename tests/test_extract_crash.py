@@ -12,7 +12,7 @@ import subprocess
 import sys
 
 import pytest
-from extract_support import assert_raw_matches_source, execute, new_pair, scalar, seed_source
+from extract_support import assert_raw_matches_source, databases, empty_pair, execute, scalar, seed_source  # noqa: F401 (fixtures)
 
 from pipelines.lib.extract import load_table
 from pipelines.settings import PROJECT_ROOT
@@ -49,8 +49,8 @@ def _state(warehouse: str, table: str) -> tuple:
 
 
 @pytest.fixture()
-def source(make_database):
-    ops, warehouse = new_pair(make_database)
+def source(empty_pair):  # noqa: F811
+    ops, warehouse = empty_pair
     seed_source(ops, customers=3000)  # > 1 MB of reservations: the COPY is cut between two blocks
     return ops, warehouse
 

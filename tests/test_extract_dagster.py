@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 import pytest
-from extract_support import assert_raw_matches_source, execute, new_pair, seed_source
+from extract_support import assert_raw_matches_source, databases, empty_pair, execute, seed_source  # noqa: F401 (fixtures)
 
 from pipelines.cli import main as warehouse_cli
 from pipelines.defs.ingestion.assets import RAW_ASSETS
@@ -14,9 +14,9 @@ from pipelines.settings import get_settings
 
 
 @pytest.fixture()
-def urls(make_database, monkeypatch):
+def urls(empty_pair, monkeypatch):  # noqa: F811
     """Point the settings (and so the ops_db/warehouse_db resources) at fresh databases."""
-    ops, warehouse = new_pair(make_database)
+    ops, warehouse = empty_pair
     seed_source(ops, customers=30)
     monkeypatch.setenv("OPS_DATABASE_URL", ops)
     monkeypatch.setenv("WAREHOUSE_DATABASE_URL", warehouse)

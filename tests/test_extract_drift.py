@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from extract_support import assert_raw_matches_source, execute, new_pair, scalar, seed_source
+from extract_support import assert_raw_matches_source, databases, empty_pair, execute, scalar, seed_source  # noqa: F401 (fixtures)
 
 from pipelines.lib.extract import SchemaDriftError, load_table
 from pipelines.lib.extract.drift import plan_columns
 
 
 @pytest.fixture()
-def loaded(make_database):
+def loaded(empty_pair):  # noqa: F811
     """Source and warehouse after a first load of reservations, with one pending change in the source."""
-    ops, warehouse = new_pair(make_database)
+    ops, warehouse = empty_pair
     seed_source(ops, customers=20)
     load_table(ops, warehouse, "reservations")
     execute(

@@ -7,15 +7,15 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from extract_support import assert_raw_matches_source, execute, new_pair, scalar, seed_source
+from extract_support import assert_raw_matches_source, databases, empty_pair, execute, scalar, seed_source  # noqa: F401 (fixtures)
 
 from pipelines.lib.extract import REGISTRY, LockTimeout, load_all, load_table
 from pipelines.lib.extract.meta import LOCK_NAMESPACE
 
 
 @pytest.fixture()
-def pair(make_database):
-    ops, warehouse = new_pair(make_database)
+def pair(empty_pair):  # noqa: F811
+    ops, warehouse = empty_pair
     seed_source(ops)
     return ops, warehouse
 

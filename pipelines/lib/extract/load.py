@@ -19,19 +19,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import psycopg
-from psycopg import sql
 
 from pipelines.lib.databases import connect
 from pipelines.lib.extract import meta, watermark
-from pipelines.lib.extract.copy import copy_between
-from pipelines.lib.extract.drift import Column, plan_columns
+from pipelines.lib.extract.batch import Batch, pause_point, table_columns
 from pipelines.lib.extract.meta import LockTimeout
 from pipelines.lib.extract.registry import (
-    LOAD_COLUMN_NAMES,
     RAW_SCHEMA,
     REGISTRY,
     SOURCE_SCHEMA,
-    TableSpec,
     table_spec,
 )
 from pipelines.settings import get_settings
@@ -39,9 +35,6 @@ from pipelines.settings import get_settings
 log = logging.getLogger("pipelines.extract")
 
 DEFAULT_LOOKBACK = timedelta(minutes=15)
-STAGE = sql.Identifier("_kw_stage")
-DELETED = sql.Identifier("_kw_deleted")
-KEYS = sql.Identifier("_kw_keys")
 
 
 @dataclass(frozen=True)
@@ -105,17 +98,17 @@ def load_table(
     lookback = spec.lookback if spec.lookback is not None else lookback
     lock_wait = lock_wait if lock_wait is not None else timedelta(seconds=get_settings().extract_lock_wait_seconds)
     started_at, started = datetime.now().astimezone(), time.monotonic()
-    meta.ensure(warehouse_url)
     with connect(warehouse_url) as warehouse, connect(ops_url) as source:
+        meta.ensure(warehouse)
         meta.lock_table(warehouse, spec.name, lock_wait)
         state = meta.read_state(warehouse, spec.name)
         source.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         source.read_only = True
         snapshot = source.execute("select pg_export_snapshot()").fetchone()[0]
-        batch = _Batch(spec, source, ops_url, snapshot, warehouse, uuid.uuid4(), reader)
+        batch = Batch(spec, source, ops_url, snapshot, warehouse, uuid.uuid4(), reader)
         if not batch.source_columns:
             raise psycopg.errors.UndefinedTable(f"source table {SOURCE_SCHEMA}.{spec.name} does not exist")
-        raw_columns = _columns(warehouse, RAW_SCHEMA, spec.name)
+        raw_columns = table_columns(warehouse, RAW_SCHEMA, spec.name)
         if not raw_columns:
             mode, lower = "full", None
             counts = batch.first_load()
@@ -152,324 +145,6 @@ def load_table(
         source.rollback()
     log.info(result.summary())
     return result
-
-
-def pause_point(name: str) -> None:
-    """Test hook: block forever here when settings name this point, so a test can kill us here."""
-    if get_settings().extract_pause_at == name:
-        print(f"paused at {name}", flush=True)
-        while True:
-            time.sleep(3600)
-
-
-@dataclass(frozen=True)
-class _Counts:
-    read: int = 0
-    inserted: int = 0
-    updated: int = 0
-    flagged: int = 0
-    bytes: int = 0
-    columns_added: tuple[str, ...] = ()
-
-    def plus_flagged(self, flagged: int) -> _Counts:
-        return _Counts(self.read, self.inserted, self.updated, self.flagged + flagged, self.bytes, self.columns_added)
-
-
-def _columns(conn: psycopg.Connection, schema: str, table: str) -> list[Column]:
-    """(name, type) of a table's live columns in order; [] when the table does not exist."""
-    rows = conn.execute(
-        """
-        select attribute.attname, format_type(attribute.atttypid, attribute.atttypmod)
-        from pg_attribute as attribute
-        join pg_class as relation on relation.oid = attribute.attrelid
-        join pg_namespace as namespace on namespace.oid = relation.relnamespace
-        where namespace.nspname = %s and relation.relname = %s
-            and attribute.attnum > 0 and not attribute.attisdropped
-        order by attribute.attnum
-        """,
-        (schema, table),
-    ).fetchall()
-    return [(name, kind) for name, kind in rows]
-
-
-def _ids(names) -> sql.Composable:
-    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
-
-
-def _definitions(columns: list[Column]) -> sql.Composable:
-    # Types come from the source's own catalog (format_type), never from user input.
-    return sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind)) for name, kind in columns)
-
-
-class _Batch:
-    """The steps of one load, sharing its connections, snapshot, batch id and table names."""
-
-    def __init__(self, spec: TableSpec, source, source_url, snapshot, warehouse, batch_id, reader):
-        self.spec = spec
-        self.source = source
-        self.source_url = source_url
-        self.snapshot = snapshot
-        self.warehouse = warehouse
-        self.batch_id = batch_id
-        self.reader = reader
-        self.source_columns = _columns(source, SOURCE_SCHEMA, spec.name)
-        self.names = [name for name, _ in self.source_columns]
-        self.raw = sql.Identifier(RAW_SCHEMA, spec.name)
-        self.app = sql.Identifier(SOURCE_SCHEMA, spec.name)
-        self.pk = _ids(spec.primary_key)
-        self.flagged = 0
-
-    # -- copying -------------------------------------------------------------
-
-    def _copy(self, select: sql.Composable, target: sql.Composable, *, pause: bool = True):
-        copy_out = sql.SQL("copy ({}) to stdout (format binary)").format(select)
-        copy_from = sql.SQL("copy {} from stdin (format binary)").format(target)
-        with self.warehouse.cursor() as cursor:
-            return copy_between(
-                self.source, self.source_url, self.snapshot, copy_out, cursor, copy_from,
-                reader=self.reader, on_first_block=(lambda: pause_point("copy")) if pause else None,
-            )  # fmt: skip
-
-    def _select_rows(self, lower: datetime | None) -> sql.Composable:
-        select = sql.SQL("select {} from {}").format(_ids(self.names), self.app)
-        if lower is None:
-            return select
-        return select + sql.SQL(" where {} >= {}").format(
-            sql.Identifier(self.spec.watermark_column), sql.Literal(lower)
-        )
-
-    def _stage(self, lower: datetime | None) -> tuple[int, int]:
-        """Copy the batch's source rows into a temporary table (no WAL); returns (rows, bytes)."""
-        self.warehouse.execute(
-            sql.SQL("create temporary table {} ({}) on commit drop").format(STAGE, _definitions(self.source_columns))
-        )
-        copied = self._copy(self._select_rows(lower), sql.SQL("{} ({})").format(STAGE, _ids(self.names)))
-        self.warehouse.execute(sql.SQL("analyze {}").format(STAGE))
-        return copied.rows, copied.bytes
-
-    # -- the three modes -------------------------------------------------------
-
-    def first_load(self) -> _Counts:
-        """Create raw.<table> and COPY straight into it; the keys are built after the data.
-
-        The table is created in this transaction, so with wal_level=minimal its COPY
-        writes no WAL, and one index build is far cheaper than a million index inserts.
-        """
-        load_definitions = sql.SQL(", ").join(
-            [
-                sql.SQL("_extracted_at timestamp with time zone not null default now()"),
-                sql.SQL("_batch_id uuid not null default {}").format(sql.Literal(str(self.batch_id))),
-                sql.SQL("_deleted_in_source_at timestamp with time zone"),
-            ]
-        )
-        self.warehouse.execute(
-            sql.SQL("create table {} ({}, {})").format(self.raw, _definitions(self.source_columns), load_definitions)
-        )
-        copied = self._copy(self._select_rows(None), sql.SQL("{} ({})").format(self.raw, _ids(self.names)))
-        self.warehouse.execute(
-            sql.SQL(
-                "alter table {} alter column _extracted_at drop default, alter column _batch_id drop default"
-            ).format(self.raw)
-        )
-        self._build_keys()
-        return _Counts(read=copied.rows, inserted=copied.rows, bytes=copied.bytes)
-
-    def _build_keys(self) -> None:
-        self.warehouse.execute(sql.SQL("alter table {} add primary key ({})").format(self.raw, self.pk))
-        if "tenant_id" in self.names:
-            self.warehouse.execute(
-                sql.SQL("create index if not exists {} on {} (tenant_id)").format(
-                    sql.Identifier(f"{self.spec.name}_tenant_id_idx"), self.raw
-                )
-            )
-
-    def incremental(self, raw_columns: list[Column], lower: datetime | None, reconcile: bool) -> _Counts:
-        """Upsert the changed rows; only rows that really differ are written."""
-        plan = plan_columns(self.spec.raw_name, self.source_columns, self._without_load_columns(raw_columns))
-        for name, kind in plan.added:
-            self.warehouse.execute(
-                sql.SQL("alter table {} add column {} {}").format(self.raw, sql.Identifier(name), sql.SQL(kind))
-            )
-        rows, size = self._stage(lower)
-        inserted, updated = self._upsert()
-        if reconcile:
-            self.flagged += self._flag_missing_keys()
-        return _Counts(read=rows, inserted=inserted, updated=updated, bytes=size,
-                       columns_added=tuple(name for name, _ in plan.added))  # fmt: skip
-
-    def full_refresh(self, raw_columns: list[Column]) -> _Counts:
-        """Rebuild raw.<table> in place from the whole source, adopting the source's columns.
-
-        TRUNCATE keeps the table's identity, so dbt views and grants on it survive (a
-        swap by rename would leave views pointing at the old table); it happens in this
-        transaction, so other sessions keep reading the old rows until the commit. Rows
-        no longer in the source are carried over, flagged as deleted.
-        """
-        old = self._without_load_columns(raw_columns)
-        rows, size = self._stage(None)
-        keep = sql.SQL("create temporary table _kw_gone on commit drop as select * from {} as raw_row "
-                       "where not exists (select from {} as staged where ({}) = ({}))").format(
-            self.raw, STAGE, self._qualified("staged"), self._qualified("raw_row"))  # fmt: skip
-        self.warehouse.execute(keep)
-        (inserted,) = self.warehouse.execute(
-            sql.SQL(
-                "select count(*) from {} as staged where not exists (select from {} as raw_row where ({}) = ({}))"
-            ).format(STAGE, self.raw, self._qualified("staged"), self._qualified("raw_row"))
-        ).fetchone()
-        self.warehouse.execute(sql.SQL("truncate {}").format(self.raw))
-        added = self._adopt_source_columns(old)
-        self.warehouse.execute(
-            sql.SQL("insert into {} ({}, _extracted_at, _batch_id) select {}, now(), {} from {}").format(
-                self.raw, _ids(self.names), _ids(self.names), sql.Literal(str(self.batch_id)), STAGE
-            )
-        )
-        kept = [name for name, _ in old if name in self.names]
-        casts = sql.SQL(", ").join(
-            sql.SQL("{}::{}").format(sql.Identifier(name), sql.SQL(kind))
-            for name, kind in self.source_columns
-            if name in kept
-        )
-        self.warehouse.execute(
-            sql.SQL(
-                "insert into {} ({}, _extracted_at, _batch_id, _deleted_in_source_at) "
-                "select {}, case when _deleted_in_source_at is null then now() else _extracted_at end, "
-                "case when _deleted_in_source_at is null then {} else _batch_id end, "
-                "coalesce(_deleted_in_source_at, now()) from _kw_gone"
-            ).format(self.raw, _ids([n for n in self.names if n in kept]), casts, sql.Literal(str(self.batch_id)))
-        )
-        # every gone row is kept; only those not flagged before count as flagged by this batch
-        gone = "select count(*) from _kw_gone where _deleted_in_source_at is null"
-        (newly,) = self.warehouse.execute(gone).fetchone()
-        self.flagged += newly
-        return _Counts(read=rows, inserted=inserted, updated=rows - inserted, bytes=size, columns_added=added)
-
-    # -- pieces ---------------------------------------------------------------
-
-    @staticmethod
-    def _without_load_columns(columns: list[Column]) -> list[Column]:
-        return [(name, kind) for name, kind in columns if name not in LOAD_COLUMN_NAMES]
-
-    def _qualified(self, alias: str) -> sql.Composable:
-        return sql.SQL(", ").join(sql.Identifier(alias, name) for name in self.spec.primary_key)
-
-    def _adopt_source_columns(self, old: list[Column]) -> tuple[str, ...]:
-        """On the emptied raw table: drop vanished columns, retype changed ones, add new ones."""
-        source_types = dict(self.source_columns)
-        for name, kind in old:
-            if name not in source_types:
-                self.warehouse.execute(sql.SQL("alter table {} drop column {}").format(self.raw, sql.Identifier(name)))
-            elif source_types[name] != kind:
-                self.warehouse.execute(
-                    sql.SQL("alter table {} alter column {} type {} using null").format(
-                        self.raw, sql.Identifier(name), sql.SQL(source_types[name])
-                    )
-                )
-        old_names = {name for name, _ in old}
-        added = tuple((name, kind) for name, kind in self.source_columns if name not in old_names)
-        for name, kind in added:
-            self.warehouse.execute(
-                sql.SQL("alter table {} add column {} {}").format(self.raw, sql.Identifier(name), sql.SQL(kind))
-            )
-        return tuple(name for name, _ in added)
-
-    def _upsert(self) -> tuple[int, int]:
-        """INSERT ... ON CONFLICT DO UPDATE only where the row differs; returns (inserted, updated)."""
-        assignments = sql.SQL(", ").join(
-            sql.SQL("{} = excluded.{}").format(sql.Identifier(name), sql.Identifier(name)) for name in self.names
-        )
-        current = sql.SQL(", ").join(sql.SQL("{}").format(sql.Identifier("raw_row", name)) for name in self.names)
-        incoming = sql.SQL(", ").join(sql.SQL("excluded.{}").format(sql.Identifier(name)) for name in self.names)
-        statement = sql.SQL(
-            """
-            with upserted as (
-                insert into {raw} as raw_row ({columns}, _extracted_at, _batch_id, _deleted_in_source_at)
-                select {columns}, now(), {batch}, null from {stage}
-                on conflict ({pk}) do update set
-                    {assignments},
-                    _extracted_at = excluded._extracted_at,
-                    _batch_id = excluded._batch_id,
-                    _deleted_in_source_at = null
-                where ({current}, raw_row._deleted_in_source_at) is distinct from ({incoming}, null)
-                returning old.{first_key} is null as is_insert
-            )
-            select count(*) filter (where is_insert), count(*) filter (where not is_insert) from upserted
-            """
-        ).format(
-            raw=self.raw, columns=_ids(self.names), batch=sql.Literal(str(self.batch_id)), stage=STAGE,
-            pk=self.pk, assignments=assignments, current=current, incoming=incoming,
-            first_key=sql.Identifier(self.spec.primary_key[0]),
-        )  # fmt: skip
-        inserted, updated = self.warehouse.execute(statement).fetchone()
-        return inserted, updated
-
-    def _flag_missing_keys(self) -> int:
-        """Anti-join of raw against every source key (same snapshot): catches deletes the audit log missed."""
-        key_columns = [(name, kind) for name, kind in self.source_columns if name in self.spec.primary_key]
-        self.warehouse.execute(
-            sql.SQL("create temporary table {} ({}) on commit drop").format(KEYS, _definitions(key_columns))
-        )
-        self._copy(sql.SQL("select {} from {}").format(self.pk, self.app), KEYS, pause=False)
-        self.warehouse.execute(sql.SQL("analyze {}").format(KEYS))
-        return self.warehouse.execute(
-            sql.SQL(
-                "update {} as raw_row set _deleted_in_source_at = now(), _extracted_at = now(), _batch_id = {} "
-                "where raw_row._deleted_in_source_at is null "
-                "and not exists (select from {} as source_key where ({}) = ({}))"
-            ).format(
-                self.raw,
-                sql.Literal(str(self.batch_id)),
-                KEYS,
-                self._qualified("source_key"),
-                self._qualified("raw_row"),
-            )  # fmt: skip
-        ).rowcount
-
-    def max_watermark(self, lower: datetime | None) -> datetime | None:
-        """max(updated_at) of exactly the rows this batch read (same snapshot, same predicate)."""
-        column = sql.Identifier(self.spec.watermark_column)
-        query = sql.SQL("select max({}) from {}").format(column, self.app)
-        if lower is not None:
-            query += sql.SQL(" where {} >= {}").format(column, sql.Literal(lower))
-        return self.source.execute(query).fetchone()[0]
-
-    def flag_audited_deletes(self, lower: datetime | None, *, flag: bool) -> datetime | None:
-        """Flag raw rows whose DELETE the audit log recorded since `lower`; returns the newest one seen.
-
-        Only single-column keys are audited (audit_log.record_id); audit_log itself is not.
-        A key that is back in this batch (deleted, then inserted again) is not flagged.
-        """
-        if len(self.spec.primary_key) != 1 or self.spec.name == "audit_log":
-            return None
-        deletes = self.source.execute(
-            "select record_id, max(changed_at) from app.audit_log "
-            "where table_name = %s and action = 'DELETE' and changed_at >= coalesce(%s::timestamptz, '-infinity') "
-            "group by record_id",
-            (self.spec.name, lower),
-        ).fetchall()
-        if not deletes:
-            return None
-        newest = max(changed_at for _, changed_at in deletes)
-        if not flag:
-            return newest
-        self.warehouse.execute(
-            sql.SQL(
-                "create temporary table {} (record_id uuid primary key, deleted_at timestamptz) on commit drop"
-            ).format(DELETED)
-        )
-        with self.warehouse.cursor().copy(sql.SQL("copy {} from stdin").format(DELETED)) as into:
-            for row in deletes:
-                into.write_row(row)
-        key = sql.Identifier(self.spec.primary_key[0])
-        self.flagged += self.warehouse.execute(
-            sql.SQL(
-                "update {raw} as raw_row set _deleted_in_source_at = deleted.deleted_at, "
-                "_extracted_at = now(), _batch_id = {batch} "
-                "from {deleted} as deleted "
-                "where raw_row.{key} = deleted.record_id and raw_row._deleted_in_source_at is null "
-                "and not exists (select from {stage} as staged where staged.{key} = deleted.record_id)"
-            ).format(raw=self.raw, batch=sql.Literal(str(self.batch_id)), deleted=DELETED, key=key, stage=STAGE)
-        ).rowcount
-        return newest
 
 
 __all__ = ["LoadResult", "LockTimeout", "load_all", "load_table"]

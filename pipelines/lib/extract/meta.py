@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
-from pipelines.lib.databases import connect
-
 if TYPE_CHECKING:
     from pipelines.lib.extract.load import LoadResult
 
@@ -67,13 +65,15 @@ class State:
     audit_watermark: datetime | None = None
 
 
-def ensure(warehouse_url: str) -> None:
-    """Create schemas raw, meta and the meta tables if missing (serialized: concurrent loads race otherwise)."""
-    with connect(warehouse_url) as conn:
-        if conn.execute("select to_regclass('meta.load_log') is not null").fetchone()[0]:
-            return
+def ensure(conn: psycopg.Connection) -> None:
+    """Create schemas raw, meta and the meta tables if missing, and commit.
+
+    Serialized by a lock, because concurrent CREATE ... IF NOT EXISTS can still collide.
+    """
+    if not conn.execute("select to_regclass('meta.load_log') is not null").fetchone()[0]:
         conn.execute("select pg_advisory_xact_lock(hashtext(%s), 0)", (LOCK_NAMESPACE,))
         conn.execute(DDL)
+    conn.commit()
 
 
 def lock_table(conn: psycopg.Connection, table: str, wait: timedelta) -> None:

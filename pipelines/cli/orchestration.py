@@ -75,8 +75,12 @@ def _schedule(args) -> int:
     return 0
 
 
+def ui_command(port: int) -> list[str]:
+    """`dagster dev`: webserver (loopback only) and daemon, on the project's workspace."""
+    return _dagster("dev", "-h", "127.0.0.1", "-p", str(port))
+
+
 def _ui(args) -> int:
     env = _dagster_env()
     print(f"Dagster UI on http://127.0.0.1:{args.port} (webserver and daemon; Ctrl-C stops both)")
-    command = _dagster("dev", "-h", "127.0.0.1", "-p", str(args.port))
-    return subprocess.call(command, env=env, cwd=PROJECT_ROOT)
+    return subprocess.call(ui_command(args.port), env=env, cwd=PROJECT_ROOT)

@@ -26,12 +26,9 @@ storage:
       username: {env: KENNELWORKS_DAGSTER_PG_USER}
       password: {env: KENNELWORKS_DAGSTER_PG_PASSWORD}
       db_name: {env: KENNELWORKS_DAGSTER_PG_DB}
-
-run_coordinator:
-  module: dagster._core.run_coordinator
-  class: QueuedRunCoordinator
-  config:
-    max_concurrent_runs: 2
+      # dagster-postgres is written for psycopg2 (its NOTIFY does not work with psycopg 3,
+      # which SQLAlchemy 2.1 picks for a bare postgresql:// URL).
+      scheme: postgresql+psycopg2
 
 # A run whose process died (not one that failed on its own) is retried.
 run_retries:
@@ -39,8 +36,11 @@ run_retries:
   max_retries: 2
   retry_on_asset_or_op_failure: false
 
-# Steps that write the same schema share a pool of one slot (see pipelines/defs/pools.py).
 concurrency:
+  # Two runs at a time (2 cores; the database does the parallel work).
+  runs:
+    max_concurrent_runs: 2
+  # Steps that write the same schema share a pool of one slot (pool = the schema).
   pools:
     default_limit: 1
 

@@ -1,0 +1,152 @@
+"""Orchestration: the definitions graph, schedules, the failure sensor and the Dagster instance."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import dagster as dg
+import psycopg
+import pytest
+import yaml
+
+from pipelines.definitions import defs
+from pipelines.defs.orchestration.run import RunRequestError, partition_tags
+from pipelines.defs.orchestration.sensors import record_failed_runs
+from pipelines.lib.dagster_home import dagster_environment, prepare_dagster_home
+from pipelines.settings import get_settings, read_settings
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.txt"
+
+
+def definitions_snapshot() -> str:
+    """Every asset, check, job, schedule and sensor, one per line, sorted: a review shows any graph change."""
+    graph = defs.resolve_asset_graph()
+    lines = [f"asset {key.to_user_string()}" for key in graph.get_all_asset_keys()]
+    lines += [f"check {key.asset_key.to_user_string()}:{key.name}" for key in graph.asset_check_keys]
+    lines += [f"job {job.name}" for job in defs.resolve_all_job_defs() if not job.name.startswith("__")]
+    lines += [f"schedule {s.name} {s.cron_schedule} -> {s.job_name}" for s in (defs.resolve_schedule_def(d.name) for d in defs.schedules)]
+    lines += [f"sensor {sensor.name}" for sensor in defs.sensors]
+    return "\n".join(sorted(lines)) + "\n"
+
+
+def test_definitions_match_the_reviewed_snapshot():
+    current = definitions_snapshot()
+    if os.environ.get("KENNELWORKS_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.write_text(current)
+    assert current == SNAPSHOT.read_text(), (
+        "the Dagster graph changed; review the diff and rerun with KENNELWORKS_UPDATE_SNAPSHOTS=1"
+    )
+
+
+def test_every_job_runs_in_process():
+    for job in defs.resolve_all_job_defs():
+        assert job.executor_def.name == "in_process", job.name
+
+
+@pytest.mark.parametrize(
+    ("schedule_name", "job_name", "tick"),
+    [
+        ("warehouse_nightly_schedule", "warehouse_nightly", dt.datetime(2026, 3, 8, 2, 30, tzinfo=dt.UTC)),
+        ("occupancy_hourly_schedule", "occupancy_hourly", dt.datetime(2026, 3, 8, 13, 5, tzinfo=dt.UTC)),
+        ("archive_monthly_schedule", "archive_monthly", dt.datetime(2026, 4, 1, 4, 0, tzinfo=dt.UTC)),
+    ],
+)
+def test_a_schedule_tick_requests_its_job(schedule_name, job_name, tick):
+    schedule = defs.resolve_schedule_def(schedule_name)
+    assert schedule.job_name == job_name
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    with dg.build_schedule_context(scheduled_execution_time=tick) as context:
+        data = schedule.evaluate_tick(context)
+    [request] = data.run_requests
+    assert request.tags.get("kennelworks/schedule") or request.job_name in (None, job_name)
+
+
+def test_hourly_job_extracts_only_what_occupancy_needs():
+    job = defs.resolve_job_def("occupancy_hourly")
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    raw = {key for key in keys if key.startswith("raw/")}
+    assert raw == {"raw/tenants", "raw/reservations", "raw/resources", "raw/customers", "raw/pets"}
+    assert {"reporting/rpt_kennel_occupancy_daily", "reporting/rpt_current_occupancy",
+            "reporting/rpt_reservation_calendar"} <= keys  # fmt: skip
+    assert not any(key.startswith("reporting/rpt_finance") for key in keys)
+
+
+def test_partition_tags_are_validated():
+    job = defs.resolve_job_def("warehouse_nightly")
+    assert partition_tags(job, None, None, None) == {}
+    with pytest.raises(RunRequestError):
+        partition_tags(job, "2025-13-01", None, None)
+
+
+def test_instance_keeps_runs_in_postgresql_and_the_file_holds_no_secret(tmp_path, make_database):
+    url = make_database("dagster")
+    settings = read_settings({"KENNELWORKS_HOME": str(tmp_path)})
+    env = dagster_environment(settings, url)
+    config_text = (prepare_dagster_home(settings) / "dagster.yaml").read_text()
+    config = yaml.safe_load(config_text)
+    assert config["storage"]["postgres"]["postgres_db"]["password"] == {"env": "KENNELWORKS_DAGSTER_PG_PASSWORD"}
+    assert env["KENNELWORKS_DAGSTER_PG_PASSWORD"] and env["KENNELWORKS_DAGSTER_PG_PASSWORD"] not in config_text
+    assert config["run_retries"]["enabled"] is True
+
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        with dg.DagsterInstance.get() as instance:
+            assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+            assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
+            assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+            result = dg.materialize([_probe], instance=instance)
+            assert instance.get_run_by_id(result.run_id) is not None
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select count(*) from runs").fetchone()[0] == 1
+
+
+def test_ui_binds_the_webserver_to_loopback():
+    from pipelines.cli.orchestration import ui_command
+
+    command = ui_command(3000)
+    assert command[command.index("-h") + 1] == "127.0.0.1"
+
+
+@dg.asset
+def _probe() -> None:
+    pass
+
+
+@dg.asset
+def _always_fails() -> None:
+    raise RuntimeError("source unreachable: connection refused")
+
+
+def test_failure_sensor_records_an_alert(make_database, monkeypatch):
+    warehouse = make_database("alerts")
+    monkeypatch.setenv("WAREHOUSE_DATABASE_URL", warehouse)
+    monkeypatch.setenv("OPS_DATABASE_URL", warehouse)
+    monkeypatch.setenv("DAGSTER_DATABASE_URL", warehouse)
+    get_settings.cache_clear()
+    try:
+        with dg.instance_for_test() as instance:
+            result = dg.materialize([_always_fails], instance=instance, raise_on_error=False)
+            assert not result.success
+            run = instance.get_run_by_id(result.run_id)
+            failure = next(
+                entry.dagster_event
+                for entry in instance.all_logs(result.run_id)
+                if entry.dagster_event and entry.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+            )
+            context = dg.build_run_status_sensor_context(
+                sensor_name="record_failed_runs", dagster_event=failure, dagster_instance=instance, dagster_run=run
+            ).for_run_failure()
+            record_failed_runs(context)
+            record_failed_runs(context)  # a second evaluation does not duplicate the alert
+    finally:
+        get_settings.cache_clear()
+    with psycopg.connect(warehouse) as conn:
+        rows = conn.execute("select run_id, job_name, failed_step, error from meta.alerts").fetchall()
+    assert rows == [(result.run_id, "__ephemeral_asset_job__", "_always_fails", rows[0][3])]
+    assert "source unreachable: connection refused" in rows[0][3]

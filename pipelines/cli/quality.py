@@ -23,6 +23,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="metres a stored distance may differ from the recomputed one (default 0: exact)",
     )
     run.add_argument("--strict", action="store_true", help="exit 1 on warnings too, not only on errors")
+    run.add_argument(
+        "--gx-root", type=Path, metavar="DIR", help="directory holding the GX file context gx/ (default: expectations/)"
+    )
     run.set_defaults(handler=_run)
 
     report = actions.add_parser("report", help="print the latest results and write an HTML summary")
@@ -61,7 +64,9 @@ def _run(args) -> int:
         suites = [suite for suite in suites if suite.name in args.suite]
     if not suites:
         raise UserError("no suites to run for the chosen layers")
-    run = run_suites(database_urls().warehouse, suites)
+    from expectations.runner import GX_PROJECT_ROOT
+
+    run = run_suites(database_urls().warehouse, suites, gx_project_root=args.gx_root or GX_PROJECT_ROOT)
     outcomes = [o for suite in run.suites for o in suite.outcomes]
     _print_table([_as_row(o) for o in outcomes], title=f"run {run.run_id}")
     print(f"Data Docs: {run.data_docs_index}")

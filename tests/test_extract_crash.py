@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 
+import psycopg
 import pytest
 from extract_support import assert_raw_matches_source, databases, empty_pair, execute, scalar, seed_source  # noqa: F401 (fixtures)
 
@@ -23,7 +24,7 @@ LOAD = (
 )
 
 
-def _load_killed_at(point: str, ops: str, warehouse: str, table: str, **options) -> None:
+def _load_killed_at(point: str, ops: str, warehouse: str, table: str, while_paused=None, **options) -> None:
     env = {**os.environ, "KENNELWORKS_EXTRACT_PAUSE_AT": point}
     process = subprocess.Popen(
         [sys.executable, "-c", LOAD, ops, warehouse, table, repr(options)],
@@ -32,6 +33,8 @@ def _load_killed_at(point: str, ops: str, warehouse: str, table: str, **options)
     try:
         line = process.stdout.readline()
         assert line.strip() == f"paused at {point}", process.stderr.read()
+        if while_paused is not None:
+            while_paused()
     finally:
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
@@ -98,6 +101,17 @@ def test_kill_during_full_refresh_keeps_old_rows_visible(source):
     load_table(ops, warehouse, "reservations")
     before = _state(warehouse, "reservations")
 
-    _load_killed_at("upsert", ops, warehouse, "reservations", full_refresh=True)
+    seen_while_paused = []
 
+    def read_raw():  # the refresh has truncated and reloaded raw, uncommitted: a reader waits, never sees 0 rows
+        with psycopg.connect(warehouse) as reader:
+            reader.execute("set lock_timeout = '300ms'")
+            try:
+                seen_while_paused.append(reader.execute("select count(*) from raw.reservations").fetchone()[0])
+            except psycopg.errors.LockNotAvailable:
+                seen_while_paused.append("waited")
+
+    _load_killed_at("upsert", ops, warehouse, "reservations", while_paused=read_raw, full_refresh=True)
+
+    assert seen_while_paused == ["waited"]
     assert _state(warehouse, "reservations") == before

@@ -184,9 +184,12 @@ class Batch:
         """Rebuild raw.<table> in place from the whole source, adopting the source's columns.
 
         TRUNCATE keeps the table's identity, so dbt views and grants on it survive (a
-        swap by rename would leave views pointing at the old table); it happens in this
-        transaction, so other sessions keep reading the old rows until the commit. Rows
-        no longer in the source are carried over, flagged as deleted.
+        swap by rename would leave views pointing at the old table). It runs in the load's
+        transaction: readers see the old rows until the TRUNCATE, then wait on its lock
+        until the commit and see the new rows, never an empty table. (A REPEATABLE READ
+        transaction whose snapshot predates the commit would see it empty: TRUNCATE, like
+        a swap, is not MVCC-safe for old snapshots.) Rows no longer in the source are
+        carried over, flagged as deleted.
         """
         old = self._without_load_columns(raw_columns)
         rows, size = self._stage(None)

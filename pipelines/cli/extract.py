@@ -44,11 +44,17 @@ def _extract(args) -> int:
     return 0
 
 
+class _ProgressLines(logging.Handler):
+    """Prints each record to the current stdout (looked up at print time, not at setup)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), flush=True)
+
+
 def _print_progress() -> None:
     """One line per table as each load commits (load_table logs its summary)."""
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("pipelines.extract")
-    logger.addHandler(handler)
+    if not any(isinstance(handler, _ProgressLines) for handler in logger.handlers):
+        logger.addHandler(_ProgressLines())
     logger.setLevel(logging.INFO)
     logger.propagate = False

@@ -7,6 +7,7 @@ in-process executor on an ephemeral instance (no daemon, nothing to clean up).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import dagster as dg
@@ -43,7 +44,7 @@ def extract(
 ) -> ExtractRun:
     """Materialize raw/<table> for `tables` (default: all); failures are returned, not raised."""
     names = [table_spec(name).name for name in tables] if tables else list(REGISTRY)
-    with dg.DagsterInstance.ephemeral() if instance is None else _borrowed(instance) as active:
+    with dg.DagsterInstance.ephemeral() if instance is None else nullcontext(instance) as active:
         result = dg.materialize(
             RAW_ASSETS,
             selection=[asset_key(name) for name in names],
@@ -58,16 +59,3 @@ def extract(
         message = data.user_failure_data.description if data.user_failure_data else data.error.message
         failures[event.step_key.removeprefix("raw__")] = message.strip()
     return ExtractRun(success=result.success, failures=failures, result=result)
-
-
-class _borrowed:
-    """A caller's instance, used as a context manager without being disposed."""
-
-    def __init__(self, instance: dg.DagsterInstance):
-        self.instance = instance
-
-    def __enter__(self) -> dg.DagsterInstance:
-        return self.instance
-
-    def __exit__(self, *exc) -> None:
-        return None

@@ -17,7 +17,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from pipelines.lib.dbt import dbt_build
+from pipelines.lib.dbt import DbtError, dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
@@ -431,3 +431,33 @@ def test_no_password_reaches_dbt_target_or_logs(warehouse):
     assert any(path.name == "manifest.json" for path in written)
     leaking = [str(path) for path in written if password.encode() in path.read_bytes()]
     assert leaking == []
+
+
+def test_a_swap_that_cannot_get_its_lock_fails_and_leaves_the_history_intact(warehouse):
+    """Runs last: it moves reservation 6 to May. A reader holding the history keeps the swap
+    from its lock: the build fails on lock_timeout, the reader's table is untouched, and the
+    next build completes and cleans up the tables the failed one left aside."""
+    url, ops = warehouse["url"], warehouse["ops"]
+    history = "select reservation_id, start_date, tableoid::regclass::text from marts.fct_reservation_history"
+    with psycopg.connect(ops) as conn:
+        conn.execute(
+            "update app.reservations set start_date = '2026-05-16', end_date = '2026-05-18' where id = %s", (res(6),)
+        )
+    load_all(ops, url)
+    before = sorted(rows(url, history))
+    with psycopg.connect(url) as reader:
+        reader.execute("lock table marts.fct_reservation_history in access share mode")
+        with pytest.raises(DbtError, match="lock timeout"):
+            dbt_build(
+                url, select="fct_reservation_history", vars={"run_date": RUN_DATE}, target_path=warehouse["target"]
+            )
+        assert sorted(reader.execute(history).fetchall()) == before
+    assert sorted(rows(url, history)) == before
+
+    dbt_build(url, select="fct_reservation_history", vars={"run_date": RUN_DATE}, target_path=warehouse["target"])
+    moved = rows(
+        url, "select tableoid::regclass::text from marts.fct_reservation_history where reservation_id = %s", res(6)
+    )
+    assert moved == [("marts.fct_reservation_history_p202605",)]
+    leftovers = rows(url, "select relname::text from pg_class where relname like 'fct_reservation_history\\_\\_new%%'")
+    assert leftovers == []

@@ -153,16 +153,18 @@
     {%- set comment = 'kennelworks partitioned_by_month: watermark=' ~ (new_watermark or '-infinity')
         ~ '; rebuilt=' ~ (built | length) ~ '; months=' ~ (built | map(attribute='suffix') | join(',')) -%}
     {%- set started = modules.datetime.datetime.now() -%}
-    {#- synchronous_commit off: the commit does not wait for the WAL flush, shortening the lock;
-        a crash can only lose the whole swap (old partitions and old watermark stay: the next
-        run redoes it), never half of it -#}
-    {% call statement('lock_timeout') %}set local lock_timeout = '{{ lock_timeout }}'; set local synchronous_commit = off{% endcall %}
-    {%- if new_parent and existing is not none -%}
-        {#- through the adapter, so dbt's relation cache forgets the dependents dropped with it -#}
-        {% do adapter.drop_relation(existing) %}
-    {%- endif -%}
-    {% call statement('swap') %}
+    {#- One statement string: it runs as one transaction (inside dbt's, or as PostgreSQL's
+        implicit transaction of a multi-statement query), so SET LOCAL covers every step.
+        synchronous_commit off: the commit does not wait for the WAL flush, which shortens the
+        lock; a crash can only lose the whole swap (old partitions and watermark stay, the
+        next run redoes it), never half of it. The last line reports how long it held locks. -#}
+    {% call statement('swap', fetch_result=True) %}
+        set local lock_timeout = '{{ lock_timeout }}';
+        set local synchronous_commit = off;
         {%- if new_parent %}
+        {%- if existing is not none %}
+        drop table {{ target }} cascade;
+        {%- endif %}
         create table {{ target }} (like kw_stage) partition by range ({{ partition_by }});
         {%- for columns in partition_indexes %}
         create index on {{ target }} ({{ columns | join(', ') }});
@@ -175,13 +177,21 @@
         {%- for part in kept %}
         alter table {{ target }} attach partition {{ target.schema }}.{{ build_prefix }}{{ part.suffix }} {{ part.bound }};
         alter table {{ target.schema }}.{{ build_prefix }}{{ part.suffix }} rename to {{ name }}_{{ part.suffix }};
+        {%- for columns in partition_indexes %}
+        alter index {{ target.schema }}.{{ build_prefix }}{{ part.suffix }}_ix{{ loop.index }} rename to {{ name }}_{{ part.suffix }}_ix{{ loop.index }};
+        {%- endfor %}
         {%- endfor %}
         {%- for part in built if part not in kept %}
         drop table {{ target.schema }}.{{ build_prefix }}{{ part.suffix }};
         {%- endfor %}
         comment on table {{ target }} is '{{ comment }}';
+        select round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000, 1)::text as locked_ms;
     {% endcall %}
-    {%- set locked_ms = kw_scalar("select round(extract(epoch from clock_timestamp() - now()) * 1000, 1)::text") -%}
+    {%- set locked_ms = load_result('swap')['data'][0][0] -%}
+    {%- if new_parent and existing is not none -%}
+        {#- dbt's relation cache must forget the views dropped with the old table -#}
+        {% do adapter.cache_dropped(existing) %}
+    {%- endif -%}
     {{ adapter.commit() }}
     {%- set swap_ms = ((modules.datetime.datetime.now() - started).total_seconds() * 1000) | round(1) -%}
     {{ log(name ~ ": " ~ ('full build' if full else 'incremental') ~ ", rebuilt " ~ (built | length)
@@ -211,7 +221,7 @@
         insert into {{ table }} select * from kw_stage where {{ bound }};
         alter table {{ table }} add constraint {{ target.identifier ~ '_' ~ suffix }}_bound check ({{ bound }});
         {%- for columns in partition_indexes %}
-        create index on {{ table }} ({{ columns | join(', ') }});
+        create index {{ target.identifier }}__new_{{ suffix }}_ix{{ loop.index }} on {{ table }} ({{ columns | join(', ') }});
         {%- endfor %}
         analyze {{ table }};
     {% endcall %}

@@ -28,16 +28,22 @@ NUMERIC = {"cents", "count", "percent"}
 
 
 def _table(section: Section) -> str:
-    head = "".join(f"<th>{escape(column.title)}</th>" for column in section.columns)
+    """The section's rows; for one tenant without the tenant columns (the page title names it)."""
+    single_tenant = section.frame["tenant_slug"].nunique() <= 1
+    shown = [
+        index
+        for index, column in enumerate(section.columns)
+        if not (single_tenant and column.name in ("tenant_slug", "tenant_name"))
+    ]
+    head = "".join(f"<th>{escape(section.columns[index].title)}</th>" for index in shown)
     body = []
     for row in section.rows():
-        cells = "".join(
-            f'<td class="num">{escape(display(value, column.kind))}</td>'
-            if column.kind in NUMERIC
-            else f"<td>{escape(display(value, column.kind))}</td>"
-            for value, column in zip(row, section.columns, strict=True)
-        )
-        body.append(f"<tr>{cells}</tr>")
+        cells = []
+        for index in shown:
+            column = section.columns[index]
+            css = ' class="num"' if column.kind in NUMERIC else ""
+            cells.append(f"<td{css}>{escape(display(row[index], column.kind))}</td>")
+        body.append(f"<tr>{''.join(cells)}</tr>")
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
 
 

@@ -172,7 +172,7 @@ def occupancy_section(occupancy: pd.DataFrame, tenants: pd.DataFrame, months: li
         "occupied). The daily occupancy table covers one year back to 90 days ahead of its build date; "
         "months outside it show zero nights and no rate.",
         columns=(
-            *TENANT_COLUMNS,
+            *TENANT_COLUMNS[:2],  # nights, not money: no currency
             Column("month", "Month", "month"),
             Column("occupied_nights", "Occupied nights", "count"),
             Column("capacity_nights", "Capacity nights", "count"),

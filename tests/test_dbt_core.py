@@ -17,6 +17,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from pipelines.defs.resources import PostgresResource
 from pipelines.lib.dbt import DbtError, dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
@@ -461,3 +462,27 @@ def test_a_swap_that_cannot_get_its_lock_fails_and_leaves_the_history_intact(war
     assert moved == [("marts.fct_reservation_history_p202605",)]
     leftovers = rows(url, "select relname::text from pg_class where relname like 'fct_reservation_history\\_\\_new%%'")
     assert leftovers == []
+
+
+class FixedWarehouse(PostgresResource):
+    """The warehouse resource pointed at this module's test database."""
+
+    fixed_url: str
+
+    def url(self) -> str:
+        return self.fixed_url
+
+
+def test_a_dagster_monthly_partition_rebuilds_that_month(warehouse):
+    from pipelines.definitions import defs
+
+    job = defs.get_job_def("rebuild_reservation_months")
+    result = job.execute_in_process(
+        partition_key="2026-03-01",
+        resources={"warehouse_db": FixedWarehouse(database="warehouse", fixed_url=warehouse["url"])},
+    )
+    assert result.success
+    (materialization,) = result.asset_materializations_for_node("rebuild_history_months")
+    assert materialization.asset_key.path == ["marts", "fct_reservation_history"]
+    comment = rows(warehouse["url"], "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")
+    assert "rebuilt=1; months=p202603;" in comment[0][0]

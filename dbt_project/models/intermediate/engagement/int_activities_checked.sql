@@ -1,7 +1,9 @@
 -- Every activity, with the reason it cannot be trusted (null when clean). An activity of a
 -- deleted customer is quarantined, which is how deleted customers leave the leaderboards.
--- team_id and pet_id are optional; when set they must resolve in the same tenant. Parents
--- are looked up by key alone, not by (tenant_id, key), to see cross-tenant references.
+-- A child of a quarantined parent is quarantined too, so no mart row points at a row its
+-- parent's mart lacks. team_id and pet_id are optional; when set they must resolve in the
+-- same tenant. Parents are looked up by key alone, not by (tenant_id, key), to see
+-- cross-tenant references.
 with
 
 activities as (
@@ -9,7 +11,7 @@ activities as (
 ),
 
 customers as (
-    select * from {{ ref('stg_app__customers') }}
+    select * from {{ ref('int_customers_checked') }}
 ),
 
 teams as (
@@ -17,7 +19,7 @@ teams as (
 ),
 
 pets as (
-    select * from {{ ref('stg_app__pets') }}
+    select * from {{ ref('int_pets_checked') }}
 ),
 
 checked as (
@@ -28,6 +30,7 @@ checked as (
             when customers.customer_id is null then 'orphan: customer missing'
             when customers.tenant_id <> activities.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
+            when customers.quarantine_reason is not null then 'orphan: customer quarantined'
             when activities.team_id is not null and teams.team_id is null then 'orphan: team missing'
             when teams.tenant_id <> activities.tenant_id then 'cross_tenant: team'
             when teams.is_deleted then 'orphan: team deleted'
@@ -35,6 +38,7 @@ checked as (
             when activities.pet_id is not null and pets.pet_id is null then 'orphan: pet missing'
             when pets.tenant_id <> activities.tenant_id then 'cross_tenant: pet'
             when pets.is_deleted then 'orphan: pet deleted'
+            when pets.quarantine_reason is not null then 'orphan: pet quarantined'
         end as quarantine_reason
     from activities
     left join customers

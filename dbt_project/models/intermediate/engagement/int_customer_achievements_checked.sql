@@ -6,7 +6,7 @@ customer_achievements as (
 ),
 
 customers as (
-    select * from {{ ref('stg_app__customers') }}
+    select * from {{ ref('int_customers_checked') }}
 ),
 
 achievements as (
@@ -21,6 +21,7 @@ checked as (
             when customers.customer_id is null then 'orphan: customer missing'
             when customers.tenant_id <> customer_achievements.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
+            when customers.quarantine_reason is not null then 'orphan: customer quarantined'
             when achievements.achievement_id is null then 'orphan: achievement missing'
             when achievements.tenant_id <> customer_achievements.tenant_id then 'cross_tenant: achievement'
             when achievements.is_deleted then 'orphan: achievement deleted'

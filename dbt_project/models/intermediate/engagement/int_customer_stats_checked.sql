@@ -6,7 +6,7 @@ customer_stats as (
 ),
 
 customers as (
-    select * from {{ ref('stg_app__customers') }}
+    select * from {{ ref('int_customers_checked') }}
 ),
 
 checked as (
@@ -17,6 +17,7 @@ checked as (
             when customers.customer_id is null then 'orphan: customer missing'
             when customers.tenant_id <> customer_stats.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
+            when customers.quarantine_reason is not null then 'orphan: customer quarantined'
         end as quarantine_reason
     from customer_stats
     -- by key alone, to see cross-tenant references

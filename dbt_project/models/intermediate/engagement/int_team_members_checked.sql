@@ -12,7 +12,7 @@ teams as (
 ),
 
 customers as (
-    select * from {{ ref('stg_app__customers') }}
+    select * from {{ ref('int_customers_checked') }}
 ),
 
 checked as (
@@ -27,6 +27,7 @@ checked as (
             when customers.customer_id is null then 'orphan: customer missing'
             when customers.tenant_id <> team_members.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
+            when customers.quarantine_reason is not null then 'orphan: customer quarantined'
         end as quarantine_reason
     from team_members
     left join teams

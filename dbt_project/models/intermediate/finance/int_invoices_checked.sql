@@ -2,8 +2,10 @@
 -- Parents are looked up by key alone, not by (tenant_id, key): a parent that exists in another
 -- tenant is exactly what the cross_tenant check must see. A deleted invoice is never quarantined:
 -- it counts in no figure anyway and stays visible in the mart, flagged by is_deleted.
--- Invalid values are quarantined too: a negative total, or a tenant timezone PostgreSQL does
--- not know (the ledger cuts days at the tenant's local midnight, so it could not place it).
+-- A child of a quarantined parent (here, or in the customer and boarding checks) is
+-- quarantined too, so no mart row points at a row its parent's mart lacks. Invalid values are
+-- quarantined as well: a negative total, or a tenant timezone PostgreSQL does not know (the
+-- ledger cuts days at the tenant's local midnight, so it could not place the invoice).
 with
 
 invoices as (
@@ -15,11 +17,11 @@ tenants as (
 ),
 
 customers as (
-    select * from {{ ref('stg_app__customers') }}
+    select * from {{ ref('int_customers_checked') }}
 ),
 
 reservations as (
-    select * from {{ ref('stg_app__reservations') }}
+    select * from {{ ref('int_reservations_checked') }}
 ),
 
 time_zones as (
@@ -37,10 +39,12 @@ checked as (
             when customers.customer_id is null then 'orphan: customer missing'
             when customers.tenant_id <> invoices.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
+            when customers.quarantine_reason is not null then 'orphan: customer quarantined'
             when invoices.reservation_id is not null and reservations.reservation_id is null
                 then 'orphan: reservation missing'
             when reservations.tenant_id <> invoices.tenant_id then 'cross_tenant: reservation'
             when reservations.is_deleted then 'orphan: reservation deleted'
+            when reservations.quarantine_reason is not null then 'orphan: reservation quarantined'
             when invoices.total_cents < 0 then 'invalid: negative total_cents'
         end as quarantine_reason
     from invoices

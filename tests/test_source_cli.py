@@ -23,7 +23,7 @@ def _run(args: list[str], url: str, home) -> subprocess.CompletedProcess:
 
 
 def test_cli_knows_every_anomaly_kind():
-    assert ANOMALY_KINDS == AnomalyRates.kinds()
+    assert AnomalyRates.kinds() == ANOMALY_KINDS
 
 
 def test_anomaly_rate_zero_with_one_kind_switched_back_on(make_database, tmp_path):

@@ -129,39 +129,33 @@ def test_no_anomaly_at_rate_zero(make_database, tmp_path):
 
 
 def test_same_seed_same_rows_other_seed_other_rows(generated, make_database, tmp_path):
+    """Regenerating replaces the data with identical rows; another seed gives other rows."""
     url, _, _ = generated
-    again, other = make_database("same"), make_database("other")
-    generate(again, scale=0.01, seed=SEED, reference_date=REFERENCE, manifest_path=tmp_path / "a.json")
+    before = _checksums(url)
+    generate(url, scale=0.01, seed=SEED, reference_date=REFERENCE, manifest_path=tmp_path / "a.json")
+    other = make_database("other")
     generate(other, scale=0.01, seed=SEED + 1, reference_date=REFERENCE, manifest_path=tmp_path / "b.json")
-    first, second, third = _checksums(url), _checksums(again), _checksums(other)
-    assert first == second
-    data_tables = set(first) - {"audit_log"}
-    assert all(first[name] != third[name] for name in data_tables)
+    after, elsewhere = _checksums(url), _checksums(other)
+    assert after == before
+    assert all(after[name] != elsewhere[name] for name in set(after) - {"audit_log"})
 
 
-def test_regenerating_replaces_the_data(generated, tmp_path):
-    url, result, _ = generated
+def test_a_failed_load_leaves_the_previous_data(generated, tmp_path, monkeypatch):
+    url, _, _ = generated
     before = _checksums(url)
-    generate(url, scale=0.01, seed=SEED, reference_date=REFERENCE, manifest_path=tmp_path / "again.json")
-    assert _checksums(url) == before
+    written = Counter()
 
-
-def test_a_failed_load_leaves_the_previous_data(make_database, tmp_path, monkeypatch):
-    url = make_database("fail")
-    generate(url, scale=0.01, seed=SEED, reference_date=REFERENCE, manifest_path=tmp_path / "m.json")
-    before = _checksums(url)
-    calls = Counter()
-
-    def failing_copy_text(columns):
-        calls["chunks"] += 1
-        if calls["chunks"] > 5:
+    def failing_copy(columns, kinds):
+        written["chunks"] += 1
+        if written["chunks"] > 5:  # part-way through the load
             raise RuntimeError("disk on fire")
-        return real_copy_text(columns)
+        return real_copy(columns, kinds)
 
-    real_copy_text = generate_module.copy_text
-    monkeypatch.setattr(generate_module, "copy_text", failing_copy_text)
+    real_copy = generate_module.copy_binary
+    monkeypatch.setattr(generate_module, "copy_binary", failing_copy)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        generate(url, scale=0.01, seed=SEED + 1, reference_date=REFERENCE, manifest_path=tmp_path / "m2.json")
+        generate(url, scale=0.01, seed=SEED + 1, reference_date=REFERENCE, manifest_path=tmp_path / "m.json")
+    assert written["chunks"] > 5
     assert _checksums(url) == before
     with psycopg.connect(url) as conn:
         assert conn.execute("select seed from generator.runs").fetchall() == [(SEED,)]

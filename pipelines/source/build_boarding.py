@@ -14,6 +14,7 @@ import heapq
 import numpy as np
 
 from pipelines.source import vocab
+from pipelines.source.build_parties import settle_signups
 from pipelines.source.clock import DAY, SECOND, local_seconds, seasonal_day_weights
 from pipelines.source.copytext import rng_for, uuids
 from pipelines.source.schema import RESERVATION_STATUSES
@@ -94,8 +95,8 @@ def draw_stays(world: World) -> None:
                      reservation_unassigned=unassigned)
 
 
-def build_reservations(world: World) -> np.ndarray:
-    """Reservations; returns each customer's first booking instant (NaT if none)."""
+def build_reservations(world: World) -> None:
+    """Reservations; then customers' sign-up dates are settled before their first booking."""
     rng = rng_for(world.seed, "reservations")
     clock, idx = world.clock, world.idx
     n_tenants = len(clock.timezones)
@@ -158,7 +159,7 @@ def build_reservations(world: World) -> np.ndarray:
     order = np.lexsort((booked, customer))
     firsts = order[np.r_[True, customer[order][1:] != customer[order][:-1]]]
     first_booked[customer[firsts]] = booked[firsts]
-    return first_booked
+    settle_signups(world, first_booked)
 
 
 def build_resources(world: World) -> None:

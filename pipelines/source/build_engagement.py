@@ -22,6 +22,7 @@ from pipelines.source.copytext import concat, fixed_point, rng_for, uuids
 from pipelines.source.world import World, pick_within, scaled, spread, text
 
 MAX_WAYPOINTS = 5
+SPECIES_DOG = tuple(vocab.SPECIES).index("dog")
 NAT = np.datetime64("NaT")
 
 
@@ -142,7 +143,7 @@ def build_activities(world: World) -> None:
     team = np.where(in_team, idx["member_team"][m], -1)
 
     first_pet = idx["customer_first_pet"][customer]
-    walks_dog = (idx["pet_species"][first_pet] == 0) & (rng.random(n) < 0.9)
+    walks_dog = (idx["pet_species"][first_pet] == SPECIES_DOG) & (rng.random(n) < 0.9)
     distance = np.clip(np.rint(rng.lognormal(np.log(3500), 0.5, n)), 300, 25_000).astype(np.int64)
     duration = np.rint(distance / rng.uniform(1.1, 1.7, n)).astype(np.int64)
     started = clock.local_instant(tenant, days, local_seconds(rng, n, 6, 21))

@@ -9,8 +9,8 @@ Same seed + reference date => identical rows, uuids and timestamps included.
 Speed: during the load the session runs with `session_replication_role = replica`, so
 neither the audit/updated_at triggers nor the FK checks fire (the builders keep FKs valid
 by construction); secondary indexes are dropped and rebuilt once after the COPY; COPY
-into tables truncated in the same transaction writes no WAL (wal_level=minimal) and
-FREEZE spares the later vacuum.
+is binary (no text parsing on the server), into tables truncated in the same transaction,
+so it writes no WAL (wal_level=minimal), and FREEZE spares the later vacuum.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from sqlalchemy.schema import CreateIndex
 from pipelines.source import anomalies, build_billing, build_boarding, build_engagement, build_parties, vocab
 from pipelines.source.anomalies import AnomalyRates
 from pipelines.source.clock import Clock
+from pipelines.source.copybinary import HEADER, TRAILER, copy_binary, pg_kind
 from pipelines.source.copytext import copy_text
 from pipelines.source.create import create_source_schema
 from pipelines.source.manifest import Run, record_run, write_manifest
@@ -71,34 +72,33 @@ class GenerateResult:
         return self.total_rows / self.seconds if self.seconds else 0.0
 
 
+BUILD_STEPS = (
+    build_parties.build_tenants, build_parties.build_customers, build_parties.build_pets,
+    build_boarding.draw_stays, build_boarding.build_resources, build_boarding.build_services,
+    build_boarding.build_reservations, build_billing.build_invoices, build_engagement.build_teams,
+    build_engagement.build_team_members, build_engagement.build_activities, build_engagement.build_achievements,
+)
+
+
 def build_world(*, scale: float, seed: int, reference_date: date, anomaly_rates: AnomalyRates | None = None,
-                on_step=lambda name: None) -> tuple[World, list[dict]]:
-    """Every table in memory plus the manifest entries; touches no database."""
+                on_step: Callable[[str], None] = lambda name: None) -> tuple[World, list[dict]]:
+    """Every table in memory plus the manifest entries; touches no database.
+
+    Order matters: rows first, then row anomalies (which move activities and members),
+    then the stats derived from the rows as they now are, then the stats drift.
+    """
     if not scale > 0:
         raise GenerateError(f"scale must be greater than 0, got {scale}")
     rates = AnomalyRates() if anomaly_rates is None else anomaly_rates
     n_tenants = max(MIN_TENANTS, round(TENANTS_AT_SCALE_ONE * scale))
     zones = tuple(vocab.TIMEZONES[i % len(vocab.TIMEZONES)][0] for i in range(n_tenants))
     world = World(seed=seed, scale=scale, clock=Clock(reference_date, zones))
-    steps = (
-        build_parties.build_tenants, build_parties.build_customers, build_parties.build_pets,
-        
-    )
-    for step in steps:
-        on_step(step.__name__)
+    for step in BUILD_STEPS:
+        on_step(step.__name__.removeprefix("build_"))
         step(world)
-    for step in (build_boarding.draw_stays, build_boarding.build_resources, build_boarding.build_services):
-        on_step(step.__name__)
-        step(world)
-    on_step("build_reservations")
-    first_booked = build_boarding.build_reservations(world)
-    build_parties.settle_signups(world, first_booked)
-    for step in (build_billing.build_invoices, build_engagement.build_teams, build_engagement.build_team_members,
-                 build_engagement.build_activities, build_engagement.build_achievements):
-        on_step(step.__name__)
-        step(world)
-    on_step("inject anomalies")
+    on_step("anomalies")
     injector = anomalies.inject_rows(world, rates)
+    on_step("stats")
     build_engagement.derive_stats(world)
     anomalies.inject_stats(injector)
     return world, injector.entries
@@ -114,11 +114,11 @@ def generate(ops_url: str, *, scale: float, seed: int, reference_date: date,
     manifest_path = Path(manifest_path or get_settings().home / "source-manifest.json")
     started = time.perf_counter()
     with _progress(progress) as bar:
-        build_task = bar.add_task("build", total=11) if bar else None
+        build_task = bar.add_task("build", total=len(BUILD_STEPS) + 2) if bar else None
 
         def step(name: str) -> None:
             if bar:
-                bar.update(build_task, advance=1, description=f"build {name.removeprefix('build_')}")
+                bar.update(build_task, advance=1, description=f"build {name}")
 
         world, entries = build_world(scale=scale, seed=seed, reference_date=reference_date, anomaly_rates=rates,
                                      on_step=step)
@@ -134,12 +134,17 @@ def generate(ops_url: str, *, scale: float, seed: int, reference_date: date,
                           anomalies=dict(Counter(entry["anomaly"] for entry in entries)))
 
 
-def _load(ops_url: str, world: World, bar, record) -> dict[str, int]:
-    """One transaction: truncate, COPY every table, rebuild indexes, `record(conn)` the run."""
+def _load(ops_url: str, world: World, bar, record: Callable[[psycopg.Connection], None], *,
+          binary: bool = True, rebuild_indexes: bool = True) -> dict[str, int]:
+    """One transaction: truncate, COPY every table, rebuild indexes, `record(conn)` the run.
+
+    `binary=False` (text COPY) and `rebuild_indexes=False` (load into the indexes) exist
+    for bench/source.py, which measures them against the defaults.
+    """
     rows = {name: world.rows(name) for name in LOADED_TABLES}
     task = bar.add_task("load", total=sum(rows.values())) if bar else None
     tables = ", ".join(f"{SCHEMA}.{name}" for name in APP_TABLES)
-    indexes = [index for table in metadata.sorted_tables for index in table.indexes]
+    indexes = [index for table in metadata.sorted_tables for index in table.indexes] if rebuild_indexes else []
     with psycopg.connect(ops_url) as conn:
         try:
             conn.execute("set session_replication_role = replica")
@@ -149,13 +154,16 @@ def _load(ops_url: str, world: World, bar, record) -> dict[str, int]:
         conn.execute(f"truncate {tables} restart identity")
         for index in indexes:
             conn.execute(f"drop index if exists {SCHEMA}.{index.name}")
-        for name, chunks in groupby(_prefetched(_copy_jobs(world, rows)), key=lambda chunk: chunk[0]):
+        options = "format binary, freeze" if binary else "freeze"
+        for name, chunks in groupby(_prefetched(_copy_jobs(world, rows, binary)), key=lambda chunk: chunk[0]):
             columns = ", ".join(world.tables[name])
-            with conn.cursor().copy(f"copy {SCHEMA}.{name} ({columns}) from stdin with (freeze)") as copy:
+            with conn.cursor().copy(f"copy {SCHEMA}.{name} ({columns}) from stdin with ({options})") as copy:
+                copy.write(HEADER if binary else b"")
                 for _, count, data in chunks:
                     copy.write(data)
                     if bar:
                         bar.update(task, advance=count, description=f"load {name}")
+                copy.write(TRAILER if binary else b"")
         if bar:
             bar.update(task, description="index")
         for index in indexes:
@@ -164,14 +172,15 @@ def _load(ops_url: str, world: World, bar, record) -> dict[str, int]:
     return rows
 
 
-def _copy_jobs(world: World, rows: dict[str, int]) -> Iterator[Callable[[], tuple[str, int, bytes]]]:
-    """One job per chunk of rows: format it as COPY text."""
+def _copy_jobs(world: World, rows: dict[str, int], binary: bool) -> Iterator[Callable[[], tuple[str, int, bytes]]]:
+    """One job per chunk of rows: encode it as binary COPY tuples (or COPY text)."""
     for name in LOADED_TABLES:
         frame = world.tables[name]
+        kinds = [pg_kind(metadata.tables[f"{SCHEMA}.{name}"].c[column].type) for column in frame]
         for start in range(0, rows[name], CHUNK_ROWS):
-            def job(name=name, frame=frame, start=start):
+            def job(name=name, frame=frame, start=start, kinds=kinds):
                 chunk = [values[start : start + CHUNK_ROWS] for values in frame.values()]
-                return name, len(chunk[0]), copy_text(chunk)
+                return name, len(chunk[0]), copy_binary(chunk, kinds) if binary else copy_text(chunk)
             yield job
 
 

@@ -78,12 +78,14 @@ def simulate(ops_url: str, *, days: int, seed: int | None = None, progress: bool
         for offset in range(days):
             day = first + timedelta(days=offset)
             rng = rng_for(seed, f"simulate {day.isoformat()}")
+            today: Counter[str] = Counter()
             with conn.transaction():
                 conn.execute("select set_config('app.user', 'simulator', true)")
-                _day(conn, ctx, day, rng, actions)
+                _day(conn, ctx, day, rng, today)
                 conn.execute("update generator.runs set simulated_through = %s", (day,))
+            actions.update(today)
             if progress:
-                print(f"  {day}: " + ", ".join(f"{k} {v}" for k, v in sorted(actions.items())), flush=True)
+                print(f"  {day}: " + ", ".join(f"{k} {v}" for k, v in sorted(today.items()) if v), flush=True)
     return SimulateResult(first, first + timedelta(days=days - 1), dict(actions), time.perf_counter() - started)
 
 

@@ -40,6 +40,7 @@ INVOICES = {
     "ber-old": (14, BER, 4, "paid", "2023-12-31", None, 4_200, False),
     "bad-timezone": (15, MARS, 5, "paid", "2026-05-06", None, 100, False),
     "negative": (16, NY, 1, "paid", "2026-05-07", None, -50, False),
+    "stay-quarantined": (17, NY, 1, "paid", "2026-05-08", None, 321, False),  # its reservation's pet is missing
 }
 
 # payment n -> (tenant, invoice number, amount, status, paid_at)
@@ -72,6 +73,7 @@ QUARANTINED = {
         uid(3, 11): "orphan: customer missing",
         uid(3, 15): "invalid: tenant timezone",
         uid(3, 16): "invalid: negative total_cents",
+        uid(3, 17): "orphan: reservation quarantined",
     },
     "payments": {
         uid(5, 5): "orphan: invoice deleted",
@@ -105,12 +107,43 @@ def seed_source(ops_url: str) -> None:
         )
         insert(
             conn,
+            "services",
+            [
+                {
+                    "id": uid(10, 1),
+                    "tenant_id": uid(1, NY),
+                    "name": "Boarding",
+                    "category": "boarding",
+                    "price_cents": 321,
+                }
+            ],
+        )
+        insert(
+            conn,
+            "reservations",
+            [
+                {
+                    "id": uid(11, 1),
+                    "tenant_id": uid(1, NY),
+                    "customer_id": uid(2, 1),
+                    "pet_id": uid(12, 99),  # no such pet: the boarding check quarantines the stay
+                    "service_id": uid(10, 1),
+                    "status": "checked_out",
+                    "start_date": "2026-05-01",
+                    "end_date": "2026-05-08",
+                    "total_cents": 321,
+                }
+            ],
+        )
+        insert(
+            conn,
             "invoices",
             [
                 {
                     "id": uid(3, n),
                     "tenant_id": uid(1, t),
                     "customer_id": uid(2, c),
+                    "reservation_id": uid(11, 1) if number == "stay-quarantined" else None,
                     "number": number,
                     "status": status,
                     "issued_on": issued,
@@ -174,8 +207,8 @@ def seed_source(ops_url: str) -> None:
 
 # The definitions of DESIGN.md §4, straight from the source tables: invoiced on issued_on,
 # collected/refunded on the tenant-local date; quarantined rows (customer missing, deleted or
-# in another tenant; unknown tenant timezone; negative amounts; payment of such an invoice or
-# of another tenant's) count in no figure.
+# in another tenant; unknown tenant timezone; negative amounts; a stay whose pet is missing;
+# payment of such an invoice or of another tenant's) count in no figure.
 SOURCE_MONTHLY_SQL = """
 with clean_invoices as (
     select i.*, t.timezone
@@ -183,6 +216,10 @@ with clean_invoices as (
     join app.customers c on c.id = i.customer_id and c.tenant_id = i.tenant_id and c.deleted_at is null
     join app.tenants t on t.id = i.tenant_id and t.timezone in (select name from pg_timezone_names)
     where i.deleted_at is null and i.total_cents >= 0
+        and (i.reservation_id is null or exists (
+            select from app.reservations r
+            join app.pets pt on pt.id = r.pet_id and pt.tenant_id = r.tenant_id and pt.deleted_at is null
+            where r.id = i.reservation_id and r.tenant_id = i.tenant_id and r.deleted_at is null))
 ),
 clean_payments as (
     select p.*, (p.paid_at at time zone i.timezone)::date as local_date, i.timezone
@@ -331,7 +368,7 @@ def test_ledger_signs_and_exclusions(first_build):
     by_key = {(kind, source_id): amount for kind, source_id, amount, _ in first_build["ledger"]}
     assert by_key[("refund", uid(6, 1))] == -2_000
     assert by_key[("payment", uid(5, 1))] == 10_000
-    excluded = [uid(3, n) for n in (6, 7, 8, 9, 10, 11, 15, 16)] + [uid(5, n) for n in (4, 5, 6, 7, 11, 12)]
+    excluded = [uid(3, n) for n in (6, 7, 8, 9, 10, 11, 15, 16, 17)] + [uid(5, n) for n in (4, 5, 6, 7, 11, 12)]
     assert not [key for key in by_key if key[1] in excluded]
 
 

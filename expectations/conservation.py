@@ -83,7 +83,6 @@ full outer join ledger
     on ledger.tenant_id = split.tenant_id
 where coalesce(split.entries, 0) <> coalesce(ledger.entries, 0)
     or coalesce(split.cents, 0) <> coalesce(ledger.cents, 0)
-order by 1
 """
     return Check(
         name="live_plus_archive_equals_ledger",

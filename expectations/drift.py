@@ -69,7 +69,6 @@ where {raw_is_live("customer_stats", "stats")}
         or abs(stats.total_duration_s - coalesce(recomputed.total_duration_s, 0)) > {int(tolerance.duration_s)}
         or stats.activity_count <> coalesce(recomputed.activity_count, 0)
     )
-order by stats.customer_id
 """
     return Check(
         name="drifted_customer_stats",
@@ -124,7 +123,6 @@ where {raw_is_live("team_progress", "progress")}
         abs(progress.total_distance_m - coalesce(distance.total_distance_m, 0)) > {int(tolerance.distance_m)}
         or progress.member_count <> coalesce(members.member_count, 0)
     )
-order by progress.team_id
 """
     return Check(
         name="drifted_team_progress",
@@ -265,7 +263,6 @@ where reported.tenant_id is null
     or reported.collected_cents <> recomputed.collected_cents
     or reported.refunded_cents <> recomputed.refunded_cents
     or reported.net_cents <> recomputed.collected_cents - recomputed.refunded_cents
-order by 1, 2
 """
     return Check(
         name="finance_monthly_matches_ledger",

@@ -9,116 +9,140 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from expectations.checks import Check, Severity, Suite, group_into_suites
-from expectations.relations import MARTS, TENANT_REFERENCES, Reference, in_marts, key_column
+from expectations.checks import Check, Flag, Severity, Suite, group_into_suites, scan_checks
+from expectations.relations import MART, MARTS, RAW, TENANT_REFERENCES, Layer, Reference
 
 CONCERN = "tenant_isolation"
 
 
-def raw_isolation_check(reference: Reference) -> Check:
-    child_key, parent_key = key_column(reference.child), key_column(reference.parent)
-    # Deleted rows are included on purpose: a reference into another tenant is a leak
-    # whether or not the row is still live.
-    query = f"""
-select
-    child.{child_key} as record_key,
-    child.tenant_id,
-    child.{reference.column},
-    parent.tenant_id as parent_tenant_id
-from {{batch}} as child
-inner join raw.{reference.parent} as parent
-    on parent.{parent_key} = child.{reference.column}
-where parent.tenant_id <> child.tenant_id
-order by child.{child_key}
-"""
-    return Check(
-        name=f"cross_tenant_{reference.label}",
-        query=query.strip(),
-        description=f"raw.{reference.child} rows whose {reference.column} points into another tenant's "
-        f"raw.{reference.parent}",
-    )
+def isolation_checks(layer: Layer, child: str, references: list[Reference]) -> tuple[Check, ...]:
+    """One expectation per reference of `child`, all answered by one scan of it.
+
+    Deleted rows count too: a reference into another tenant is a leak whether or not
+    the row is still live.
+    """
+    joins, flags = [], []
+    columns = [f"child.{layer.key(child)} as record_key", "child.tenant_id"]
+    for number, reference in enumerate(references, start=1):
+        parent, alias = reference.parent, f"parent_{number}"
+        joins.append(
+            f"left join {layer.relation(parent)} as {alias}\n"
+            f"    on {alias}.{layer.key(parent)} = child.{reference.column}"
+        )
+        columns += [
+            f"child.{reference.column}",
+            f"{alias}.tenant_id as {reference.column.removesuffix('_id')}_tenant_id",
+        ]
+        flags.append(
+            Flag(
+                name=f"cross_tenant_{reference.label}",
+                condition=f"{alias}.tenant_id <> child.tenant_id",
+                description=f"{layer.relation(child)} rows whose {reference.column} points into another tenant's "
+                f"{layer.relation(parent)}",
+            )
+        )
+    return scan_checks(columns, "\n".join(joins), flags)
+
+
+def _suites(layer: Layer, severity: Severity) -> list[Suite]:
+    by_child: dict[str, list[Reference]] = defaultdict(list)
+    for reference in TENANT_REFERENCES:
+        if layer.has(reference.child) and layer.has(reference.parent):
+            by_child[reference.child].append(reference)
+    checks = {layer.relation(child): list(isolation_checks(layer, child, refs)) for child, refs in by_child.items()}
+    return group_into_suites(CONCERN, severity, checks)
 
 
 def raw_suites() -> list[Suite]:
-    checks: dict[str, list[Check]] = defaultdict(list)
-    for reference in TENANT_REFERENCES:
-        checks[f"raw.{reference.child}"].append(raw_isolation_check(reference))
-    return group_into_suites(CONCERN, Severity.WARNING, checks)
-
-
-def mart_isolation_check(reference: Reference) -> Check:
-    child, parent = MARTS[reference.child], MARTS[reference.parent]
-    query = f"""
-select
-    child.{child.key} as record_key,
-    child.tenant_id,
-    child.{reference.column},
-    parent.tenant_id as parent_tenant_id
-from {{batch}} as child
-inner join {parent.relation} as parent
-    on parent.{parent.key} = child.{reference.column}
-where parent.tenant_id <> child.tenant_id
-order by child.{child.key}
-"""
-    return Check(
-        name=f"cross_tenant_{reference.label}",
-        query=query.strip(),
-        description=f"{child.relation} rows whose {reference.column} points into another tenant's {parent.relation}",
-    )
+    return _suites(RAW, Severity.WARNING)
 
 
 def mart_suites() -> list[Suite]:
-    checks: dict[str, list[Check]] = defaultdict(list)
-    for reference in in_marts(TENANT_REFERENCES):
-        checks[MARTS[reference.child].relation].append(mart_isolation_check(reference))
-    return group_into_suites(CONCERN, Severity.ERROR, checks)
+    return _suites(MART, Severity.ERROR)
 
 
-# Every reference a reporting relation carries: (relation, column, mart it must resolve
-# in, the mart's key). A reporting row may only point at rows of its own tenant.
-REPORTING_REFERENCES = (
-    ("reporting.rpt_reservation_calendar", "reservation_id", "reservations"),
-    ("reporting.rpt_reservation_calendar", "resource_id", "resources"),
-    ("reporting.rpt_reservation_calendar", "customer_id", "customers"),
-    ("reporting.rpt_reservation_calendar", "pet_id", "pets"),
-    ("reporting.rpt_customers_with_pets", "customer_id", "customers"),
-    ("reporting.rpt_customers_with_pets", "pet_ids", "pets"),
-    ("reporting.rpt_current_occupancy", "resource_id", "resources"),
-    ("reporting.rpt_current_occupancy", "reservation_id", "reservations"),
-    ("reporting.rpt_unmatched_reservations", "reservation_id", "reservations"),
-    ("reporting.rpt_leaderboard_customers", "customer_id", "customers"),
-    ("reporting.rpt_leaderboard_teams", "team_id", "teams"),
-)
+# Every reference a reporting relation carries, and the source table whose mart it must
+# resolve in. A reporting row may only point at rows of its own tenant.
+REPORTING_REFERENCES = {
+    "reporting.rpt_reservation_calendar": (
+        ("reservation_id", "reservations"),
+        ("resource_id", "resources"),
+        ("customer_id", "customers"),
+        ("pet_id", "pets"),
+    ),
+    "reporting.rpt_customers_with_pets": (("customer_id", "customers"), ("pet_ids", "pets")),
+    "reporting.rpt_current_occupancy": (("resource_id", "resources"), ("reservation_id", "reservations")),
+    "reporting.rpt_unmatched_reservations": (("reservation_id", "reservations"),),
+    "reporting.rpt_leaderboard_customers": (("customer_id", "customers"),),
+    "reporting.rpt_leaderboard_teams": (("team_id", "teams"),),
+}
 
 
-def reporting_resolution_check(relation: str, column: str, parent_table: str) -> Check:
-    """Rows whose reference is set but does not resolve to a row of the same tenant."""
-    parent = MARTS[parent_table]
-    is_array = column.endswith("_ids")
-    # An array of ids (pet_ids) is checked element by element.
-    reference = "referenced.id" if is_array else f"child.{column}"
-    unnest = f"\ncross join lateral unnest(child.{column}) as referenced (id)" if is_array else ""
-    name_stem = relation.split(".", 1)[1].removeprefix("rpt_")
+def reporting_resolution_check(relation: str, references: tuple[tuple[str, str], ...]) -> Check:
+    """Rows with a reference that is set but resolves to no mart row of the same tenant.
+
+    All the relation's references are checked in one scan (a left join per parent);
+    `unresolved` names the columns that failed.
+    """
+    joins, failures = [], []
+    for number, (column, parent_table) in enumerate(references, start=1):
+        parent, alias = MARTS[parent_table], f"parent_{number}"
+        joins.append(
+            f"left join {parent.relation} as {alias}\n"
+            f"    on {alias}.tenant_id = child.tenant_id\n"
+            f"    and {alias}.{parent.key} = child.{column}"
+        )
+        failures.append((column, f"child.{column} is not null and {alias}.{parent.key} is null"))
+    newline, indent = "\n", ",\n    "
+    cases = f",{newline}        ".join(f"case when {condition} then '{column}' end" for column, condition in failures)
     query = f"""
 select
     child.tenant_id,
-    {reference} as {column.removesuffix("s") if is_array else column}
-from {{batch}} as child{unnest}
-left join {parent.relation} as parent
-    on parent.tenant_id = child.tenant_id
-    and parent.{parent.key} = {reference}
-where {reference} is not null
-    and parent.{parent.key} is null
+    {indent.join(f"child.{column}" for column, _ in references)},
+    array_remove(array[
+        {cases}
+    ], null) as unresolved
+from {{batch}} as child
+{newline.join(joins)}
+where {f"{newline}    or ".join(f"({condition})" for _, condition in failures)}
 """
     return Check(
-        name=f"unresolved_{name_stem}_{column.removesuffix('_ids').removesuffix('_id')}",
+        name=f"unresolved_{relation.split('.', 1)[1].removeprefix('rpt_')}",
         query=query.strip(),
-        description=f"{relation} rows whose {column} does not resolve to a {parent.relation} row of the same tenant",
+        description=f"{relation} rows whose {', '.join(column for column, _ in references)} do not all resolve "
+        "to mart rows of the same tenant",
+    )
+
+
+def reporting_array_check(relation: str, column: str, parent_table: str) -> Check:
+    """Elements of an array of ids (pet_ids) that resolve to no mart row of the row's tenant."""
+    parent = MARTS[parent_table]
+    element = column.removesuffix("s")
+    query = f"""
+select
+    child.tenant_id,
+    referenced.id as {element}
+from {{batch}} as child
+cross join lateral unnest(child.{column}) as referenced (id)
+left join {parent.relation} as parent
+    on parent.tenant_id = child.tenant_id
+    and parent.{parent.key} = referenced.id
+where parent.{parent.key} is null
+"""
+    return Check(
+        name=f"unresolved_{relation.split('.', 1)[1].removeprefix('rpt_')}_{column.removesuffix('_ids')}",
+        query=query.strip(),
+        description=f"{relation} {column} elements that resolve to no {parent.relation} row of the same tenant",
     )
 
 
 def reporting_suites() -> list[Suite]:
     checks: dict[str, list[Check]] = defaultdict(list)
-    for relation, column, parent_table in REPORTING_REFERENCES:
-        checks[relation].append(reporting_resolution_check(relation, column, parent_table))
+    for relation, references in REPORTING_REFERENCES.items():
+        scalars = tuple((column, parent) for column, parent in references if not column.endswith("_ids"))
+        if scalars:
+            checks[relation].append(reporting_resolution_check(relation, scalars))
+        for column, parent in references:
+            if column.endswith("_ids"):
+                checks[relation].append(reporting_array_check(relation, column, parent))
     return group_into_suites(CONCERN, Severity.ERROR, checks)

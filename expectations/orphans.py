@@ -2,73 +2,56 @@
 
 On raw they describe the source's quality (WARNING: the app lets them happen across
 bounded contexts); on marts they must be zero (ERROR), because the integrity models
-quarantine them before they reach a mart.
+quarantine them before they reach a mart. Parents are looked up by key alone (ids are
+globally unique): a parent in another tenant is an isolation breach, not an orphan.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from expectations.checks import Check, Severity, Suite, group_into_suites
-from expectations.relations import MARTS, ORPHAN_REFERENCES, Reference, in_marts, key_column, raw_is_live
+from expectations.checks import Check, Flag, Severity, Suite, group_into_suites, scan_checks
+from expectations.relations import MART, ORPHAN_REFERENCES, RAW, Layer, Reference
 
 CONCERN = "orphans"
 
 
-def raw_orphan_check(reference: Reference) -> Check:
-    child_key, parent_key = key_column(reference.child), key_column(reference.parent)
-    not_null = f"\n    and child.{reference.column} is not null" if reference.nullable else ""
-    query = f"""
-select
-    child.{child_key} as record_key,
-    child.tenant_id,
-    child.{reference.column}
-from {{batch}} as child
-left join raw.{reference.parent} as parent
-    on parent.{parent_key} = child.{reference.column}
-where {raw_is_live(reference.child, "child")}{not_null}
-    and (parent.{parent_key} is null or not ({raw_is_live(reference.parent, "parent")}))
-order by child.{child_key}
-"""
-    return Check(
-        name=f"orphan_{reference.label}",
-        query=query.strip(),
-        description=f"live raw.{reference.child} rows whose {reference.column} is missing or deleted "
-        f"in raw.{reference.parent}",
-    )
+def orphan_checks(layer: Layer, child: str, references: list[Reference]) -> tuple[Check, ...]:
+    """One expectation per reference of `child`, all answered by one scan of it."""
+    joins, flags = [], []
+    columns = [f"child.{layer.key(child)} as record_key", "child.tenant_id"]
+    for number, reference in enumerate(references, start=1):
+        parent, alias = reference.parent, f"parent_{number}"
+        parent_key = layer.key(parent)
+        joins.append(
+            f"left join {layer.relation(parent)} as {alias}\n    on {alias}.{parent_key} = child.{reference.column}"
+        )
+        columns.append(f"child.{reference.column}")
+        is_set = f" and child.{reference.column} is not null" if reference.nullable else ""
+        flags.append(
+            Flag(
+                name=f"orphan_{reference.label}",
+                condition=f"{layer.is_live(child, 'child')}{is_set} "
+                f"and ({alias}.{parent_key} is null or not ({layer.is_live(parent, alias)}))",
+                description=f"live {layer.relation(child)} rows whose {reference.column} is missing or deleted "
+                f"in {layer.relation(parent)}",
+            )
+        )
+    return scan_checks(columns, "\n".join(joins), flags)
+
+
+def _suites(layer: Layer, severity: Severity) -> list[Suite]:
+    by_child: dict[str, list[Reference]] = defaultdict(list)
+    for reference in ORPHAN_REFERENCES:
+        if layer.has(reference.child) and layer.has(reference.parent):
+            by_child[reference.child].append(reference)
+    checks = {layer.relation(child): list(orphan_checks(layer, child, refs)) for child, refs in by_child.items()}
+    return group_into_suites(CONCERN, severity, checks)
 
 
 def raw_suites() -> list[Suite]:
-    checks: dict[str, list[Check]] = defaultdict(list)
-    for reference in ORPHAN_REFERENCES:
-        checks[f"raw.{reference.child}"].append(raw_orphan_check(reference))
-    return group_into_suites(CONCERN, Severity.WARNING, checks)
-
-
-def mart_orphan_check(reference: Reference) -> Check:
-    child, parent = MARTS[reference.child], MARTS[reference.parent]
-    not_null = f"\n    and child.{reference.column} is not null" if reference.nullable else ""
-    query = f"""
-select
-    child.{child.key} as record_key,
-    child.tenant_id,
-    child.{reference.column}
-from {{batch}} as child
-left join {parent.relation} as parent
-    on parent.{parent.key} = child.{reference.column}
-where not child.is_deleted{not_null}
-    and (parent.{parent.key} is null or parent.is_deleted)
-order by child.{child.key}
-"""
-    return Check(
-        name=f"orphan_{reference.label}",
-        query=query.strip(),
-        description=f"live {child.relation} rows whose {reference.column} is missing or deleted in {parent.relation}",
-    )
+    return _suites(RAW, Severity.WARNING)
 
 
 def mart_suites() -> list[Suite]:
-    checks: dict[str, list[Check]] = defaultdict(list)
-    for reference in in_marts(ORPHAN_REFERENCES):
-        checks[MARTS[reference.child].relation].append(mart_orphan_check(reference))
-    return group_into_suites(CONCERN, Severity.ERROR, checks)
+    return _suites(MART, Severity.ERROR)

@@ -108,3 +108,26 @@ MARTS = {
 def in_marts(references: tuple[Reference, ...]) -> tuple[Reference, ...]:
     """The references whose child and parent both have a mart."""
     return tuple(r for r in references if r.child in MARTS and r.parent in MARTS)
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Where a layer keeps each source table's rows: relation, key column, liveness."""
+
+    name: str
+
+    def has(self, table: str) -> bool:
+        return self.name == "raw" or table in MARTS
+
+    def relation(self, table: str) -> str:
+        return f"raw.{table}" if self.name == "raw" else MARTS[table].relation
+
+    def key(self, table: str) -> str:
+        return key_column(table) if self.name == "raw" else MARTS[table].key
+
+    def is_live(self, table: str, alias: str) -> str:
+        """SQL predicate: the row is neither soft- nor hard-deleted (marts flag both in is_deleted)."""
+        return raw_is_live(table, alias) if self.name == "raw" else f"not {alias}.is_deleted"
+
+
+RAW, MART = Layer("raw"), Layer("marts")

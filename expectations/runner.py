@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from expectations.checks import Severity, Suite
+from expectations.checks import Check, Severity, Suite
 from expectations.results import SAMPLE_ROWS, ExpectationOutcome, ensure_results_table, record_outcomes
 from pipelines.lib.databases import sqlalchemy_url
 from pipelines.settings import PROJECT_ROOT
@@ -37,8 +37,8 @@ URL_VARIABLE = "KENNELWORKS_GX_WAREHOUSE_URL"
 BATCH_DEFINITION = "whole_table"
 GX_SEVERITY = {Severity.WARNING: "warning", Severity.ERROR: "critical"}
 
-# COMPLETE keeps the rows UnexpectedRowsExpectation fetched (it fetches at most 200);
-# the count comes from a separate, uncapped COUNT(*), so it is exact.
+# COMPLETE keeps the sample rows in the result (see expectations/unexpected_rows.py for
+# how the count stays exact while at most 20 rows are fetched).
 RESULT_FORMAT = {"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_ROWS}
 
 
@@ -153,19 +153,24 @@ def _validation_definition(context, suite: Suite):
     except LookupError:
         asset = datasource.add_table_asset(suite.relation, table_name=suite.table, schema_name=suite.schema)
         batch = asset.add_batch_definition_whole_table(BATCH_DEFINITION)
-    expectations = [
-        gx.expectations.UnexpectedRowsExpectation(
-            unexpected_rows_query=check.query,
-            description=f"{check.name}: {check.description}",
-            severity=GX_SEVERITY[suite.severity],
-            meta={"name": check.name, "severity": suite.severity.value},
-        )
-        for check in suite.checks
-    ]
+    expectations = [_expectation(check, suite.severity) for check in suite.checks]
     expectation_suite = context.suites.add(gx.ExpectationSuite(name=suite.name, expectations=expectations))
     return context.validation_definitions.add(
         gx.ValidationDefinition(name=suite.name, data=batch, suite=expectation_suite)
     )
+
+
+def _expectation(check: Check, severity: Severity):
+    from expectations.unexpected_rows import CountedUnexpectedRowsExpectation, FlaggedRowsExpectation, counted
+
+    common = {
+        "description": f"{check.name}: {check.description}",
+        "severity": GX_SEVERITY[severity],
+        "meta": {"name": check.name, "severity": severity.value},
+    }
+    if check.shared_query:
+        return FlaggedRowsExpectation(unexpected_rows_query=check.shared_query, flag=check.name, **common)
+    return CountedUnexpectedRowsExpectation(unexpected_rows_query=counted(check.query), **common)
 
 
 def _outcomes(suite: Suite, validation, docs_url: str | None) -> list[ExpectationOutcome]:

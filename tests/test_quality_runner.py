@@ -19,7 +19,6 @@ from expectations.checks import Check, Severity, Suite
 from expectations.results import latest_results
 from expectations.runner import run_suites
 from pipelines.lib.extract import load_all
-from pipelines.lib.extract.meta import ensure as ensure_meta
 from pipelines.source.create import create_source_schema
 
 TENANT_A, TENANT_B = uuid.uuid4(), uuid.uuid4()
@@ -131,7 +130,6 @@ def test_stats_tolerance_decides_what_counts_as_drift(warehouse, tmp_path):
 
 
 def test_volume_drift_warns_beyond_three_sigma_of_the_trailing_window(warehouse, tmp_path):
-    ensure_meta(warehouse)
     today = datetime(2026, 3, 1, 6, tzinfo=UTC)
     history = [(today - timedelta(days=day), 100 + (day % 3)) for day in range(1, 29)]  # 100..102 rows a day
 

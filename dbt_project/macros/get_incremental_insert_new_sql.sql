@@ -16,5 +16,5 @@
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ source }}
-    on conflict ({{ keys | join(", ") }}) do nothing
+    on conflict ({{ get_quoted_csv(keys) }}) do nothing
 {%- endmacro %}

@@ -14,21 +14,22 @@
         {{ exceptions.raise_compiler_error("incremental_strategy sync needs a unique_key (" ~ target ~ ")") }}
     {%- endif -%}
     {%- set names = arg_dict["dest_columns"] | map(attribute="name") | list -%}
-    {%- set columns = names | join(", ") -%}
+    {%- set quoted = {} -%}
+    {%- for name in names + keys -%}{%- do quoted.update({name: adapter.quote(name)}) -%}{%- endfor -%}
     {%- set updated = names | reject("in", keys) | list -%}
     delete from {{ target }} as current
     where not exists (
         select from {{ source }} as wanted
-        where {% for key in keys %}wanted.{{ key }} = current.{{ key }}{% if not loop.last %} and {% endif %}{% endfor %}
+        where {% for key in keys %}wanted.{{ quoted[key] }} = current.{{ quoted[key] }}{% if not loop.last %} and {% endif %}{% endfor %}
     );
 
-    insert into {{ target }} as current ({{ columns }})
-    select {{ columns }}
+    insert into {{ target }} as current ({% for name in names %}{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
+    select {% for name in names %}{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %}
     from {{ source }}
-    on conflict ({{ keys | join(", ") }}) do update set
+    on conflict ({% for key in keys %}{{ quoted[key] }}{% if not loop.last %}, {% endif %}{% endfor %}) do update set
         {% for name in updated -%}
-        {{ name }} = excluded.{{ name }}{% if not loop.last %},{% endif %}
+        {{ quoted[name] }} = excluded.{{ quoted[name] }}{% if not loop.last %},{% endif %}
         {% endfor -%}
-    where ({% for name in updated %}current.{{ name }}{% if not loop.last %}, {% endif %}{% endfor %})
-        is distinct from ({% for name in updated %}excluded.{{ name }}{% if not loop.last %}, {% endif %}{% endfor %})
+    where ({% for name in updated %}current.{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
+        is distinct from ({% for name in updated %}excluded.{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
 {%- endmacro %}

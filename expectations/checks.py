@@ -44,65 +44,80 @@ class Check:
 
 @dataclass(frozen=True)
 class Flag:
-    """One check of a shared scan: `condition` is SQL over the scan's aliases."""
+    """One check of a shared scan: `condition` is SQL over `child` and the aliases `join` adds."""
 
     name: str
     condition: str
     description: str
+    join: str = ""
+    columns: tuple[str, ...] = ()
 
 
 SAMPLE_PER_FLAG = 20
 
 
-def scan_checks(columns: Sequence[str], joins: str, flags: Sequence[Flag]) -> tuple[Check, ...]:
-    """Checks that share one scan of {batch} (alias `child`) and its `joins`.
+def scan_checks(key_columns: Sequence[str], flags: Sequence[Flag]) -> tuple[Check, ...]:
+    """Checks that share one scan of {batch} (alias `child`), joined to what every flag needs.
 
-    Each check's own `query` selects exactly its unexpected rows (`columns` of the rows
-    where its condition holds). The `shared_query` GX runs reads the relation once and
-    returns, for every flag, its exact total (`<flag>__total`, on every row) and at most
-    SAMPLE_PER_FLAG of its rows (marked by the boolean column `<flag>`).
+    Each check's own `query` selects exactly its unexpected rows (the key columns and its
+    own columns, with only its own join). The `shared_query` GX runs reads the relation
+    once and returns, for every flag, its exact total (`<flag>__total`, on every row) and
+    at most SAMPLE_PER_FLAG of its rows (marked by the boolean column `<flag>`).
     """
     assert len(flags) * SAMPLE_PER_FLAG <= 200, "GX fetches at most 200 rows of a query"
-    select = ",\n    ".join(columns)
-    marks = ",\n        ".join(f"coalesce({flag.condition}, false) as {flag.name}" for flag in flags)
-    any_flag = "\n    or ".join(f"({flag.condition})" for flag in flags)
-    windows = ",\n        ".join(
-        f"count(*) filter (where {flag.name}) over () as {flag.name}__total,\n"
-        f"        row_number() over (partition by {flag.name}) as {flag.name}__rank"
+    columns = [*key_columns, *(column for flag in flags for column in flag.columns)]
+    joins = [flag.join for flag in flags if flag.join]
+    marks = [f"coalesce({flag.condition}, false) as {flag.name}" for flag in flags]
+    windows = [
+        window
         for flag in flags
-    )
-    keep = "\n    or ".join(f"({flag.name} and {flag.name}__rank <= {SAMPLE_PER_FLAG})" for flag in flags)
+        for window in (
+            f"count(*) filter (where {flag.name}) over () as {flag.name}__total",
+            f"row_number() over (partition by {flag.name}) as {flag.name}__rank",
+        )
+    ]
     shared = f"""
 with
 
 flagged as (
     select
-        {select.replace(chr(10), chr(10) + "    ")},
-        {marks}
+        {_indented(",", [*columns, *marks], 8)}
     from {{batch}} as child
-    {joins.replace(chr(10), chr(10) + "    ")}
-    where {any_flag.replace(chr(10), chr(10) + "    ")}
+    {_indented("", joins, 4)}
+    where {_either([f"({flag.condition})" for flag in flags], 8)}
 ),
 
 counted as (
     select
         flagged.*,
-        {windows}
+        {_indented(",", windows, 8)}
     from flagged
 )
 
 select * from counted
-where {keep}
+where {_either([f"({f.name} and {f.name}__rank <= {SAMPLE_PER_FLAG})" for f in flags], 4)}
 """
     return tuple(
         Check(
             name=flag.name,
-            query=f"select\n    {select}\nfrom {{batch}} as child\n{joins}\nwhere {flag.condition}",
+            query=f"select\n    {_indented(',', [*key_columns, *flag.columns], 4)}\nfrom {{batch}} as child\n"
+            f"{flag.join}\nwhere {flag.condition}",
             description=flag.description,
             shared_query=shared.strip(),
         )
         for flag in flags
     )
+
+
+def _either(conditions: Sequence[str], spaces: int) -> str:
+    """`conditions` joined by `or`, one per line, `or` leading the continuation lines."""
+    return ("\n" + " " * spaces + "or ").join(conditions)
+
+
+def _indented(separator: str, lines: Sequence[str], spaces: int) -> str:
+    """`lines` joined one per line, each continuation line indented by `spaces`."""
+    pad = "\n" + " " * spaces
+    return f"{separator}{pad}".join(line.replace("\n", pad) for line in lines)
 
 
 @dataclass(frozen=True)

@@ -21,27 +21,22 @@ def isolation_checks(layer: Layer, child: str, references: list[Reference]) -> t
     Deleted rows count too: a reference into another tenant is a leak whether or not
     the row is still live.
     """
-    joins, flags = [], []
-    columns = [f"child.{layer.key(child)} as record_key", "child.tenant_id"]
+    flags = []
     for number, reference in enumerate(references, start=1):
         parent, alias = reference.parent, f"parent_{number}"
-        joins.append(
-            f"left join {layer.relation(parent)} as {alias}\n"
-            f"    on {alias}.{layer.key(parent)} = child.{reference.column}"
-        )
-        columns += [
-            f"child.{reference.column}",
-            f"{alias}.tenant_id as {reference.column.removesuffix('_id')}_tenant_id",
-        ]
+        parent_tenant = f"{reference.column.removesuffix('_id')}_tenant_id"
         flags.append(
             Flag(
                 name=f"cross_tenant_{reference.label}",
                 condition=f"{alias}.tenant_id <> child.tenant_id",
                 description=f"{layer.relation(child)} rows whose {reference.column} points into another tenant's "
                 f"{layer.relation(parent)}",
+                join=f"left join {layer.relation(parent)} as {alias}\n"
+                f"    on {alias}.{layer.key(parent)} = child.{reference.column}",
+                columns=(f"child.{reference.column}", f"{alias}.tenant_id as {parent_tenant}"),
             )
         )
-    return scan_checks(columns, "\n".join(joins), flags)
+    return scan_checks([f"child.{layer.key(child)} as record_key", "child.tenant_id"], flags)
 
 
 def _suites(layer: Layer, severity: Severity) -> list[Suite]:

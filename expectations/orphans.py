@@ -18,15 +18,10 @@ CONCERN = "orphans"
 
 def orphan_checks(layer: Layer, child: str, references: list[Reference]) -> tuple[Check, ...]:
     """One expectation per reference of `child`, all answered by one scan of it."""
-    joins, flags = [], []
-    columns = [f"child.{layer.key(child)} as record_key", "child.tenant_id"]
+    flags = []
     for number, reference in enumerate(references, start=1):
         parent, alias = reference.parent, f"parent_{number}"
         parent_key = layer.key(parent)
-        joins.append(
-            f"left join {layer.relation(parent)} as {alias}\n    on {alias}.{parent_key} = child.{reference.column}"
-        )
-        columns.append(f"child.{reference.column}")
         is_set = f" and child.{reference.column} is not null" if reference.nullable else ""
         flags.append(
             Flag(
@@ -35,9 +30,12 @@ def orphan_checks(layer: Layer, child: str, references: list[Reference]) -> tupl
                 f"and ({alias}.{parent_key} is null or not ({layer.is_live(parent, alias)}))",
                 description=f"live {layer.relation(child)} rows whose {reference.column} is missing or deleted "
                 f"in {layer.relation(parent)}",
+                join=f"left join {layer.relation(parent)} as {alias}\n"
+                f"    on {alias}.{parent_key} = child.{reference.column}",
+                columns=(f"child.{reference.column}",),
             )
         )
-    return scan_checks(columns, "\n".join(joins), flags)
+    return scan_checks([f"child.{layer.key(child)} as record_key", "child.tenant_id"], flags)
 
 
 def _suites(layer: Layer, severity: Severity) -> list[Suite]:

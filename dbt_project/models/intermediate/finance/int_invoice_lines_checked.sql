@@ -1,5 +1,9 @@
 -- Every invoice line, with the reason it cannot be trusted (null when clean). A line of a
 -- quarantined invoice is quarantined too, so no mart row points at a quarantined parent.
+-- A view, unlike its neighbours: no mart is built from invoice lines, so only
+-- dq.quarantined_rows reads it, and storing a copy of every line would be pure cost.
+{{ config(materialized='view') }}
+
 with
 
 invoice_lines as (

@@ -1,6 +1,16 @@
 -- The live ledger: every ledger entry not yet archived, that is the last 12 months relative to
 -- var run_date plus every entry of a still-open invoice. Built as "ledger minus archive", so
 -- live + archive covers the ledger by construction: no entry is in both, none in neither.
+{{
+    config(
+        indexes=[
+            {'columns': ['transaction_id'], 'unique': True},
+            {'columns': ['tenant_id', 'occurred_on']},
+            {'columns': ['tenant_id', 'invoice_id']},
+        ],
+    )
+}}
+
 with
 
 ledger as (

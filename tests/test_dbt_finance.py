@@ -245,11 +245,11 @@ from entries group by 1, 2 order by 1, 2
 """
 
 
-def build(warehouse_url: str, target, full_refresh: bool = False) -> None:
+def build(warehouse_url: str, target, full_refresh: bool = False, run_date: str = RUN_DATE) -> None:
     """dbt build of MODELS; `cautious` runs only the tests whose every parent is built here
     (other concerns' tests on shared models such as dq.quarantined_rows are theirs to run)."""
     command = ["build", "--indirect-selection", "cautious"]
-    run_dbt(warehouse_url, dbt_args(command, MODELS, {"run_date": RUN_DATE}, full_refresh, target))
+    run_dbt(warehouse_url, dbt_args(command, MODELS, {"run_date": run_date}, full_refresh, target))
 
 
 def fetch(url: str, query: str, params=None) -> list[tuple]:
@@ -295,6 +295,9 @@ def first_build(databases):
         "ledger": fetch(warehouse_url, ledger.format("intermediate.int_financial_transactions")),
         "live": fetch(warehouse_url, ledger.format("marts.fct_financial_transactions")),
         "archive": fetch(warehouse_url, ledger.format("archive.financial_transactions")),
+        "archived_at": dict(
+            fetch(warehouse_url, "select transaction_id, archived_at from archive.financial_transactions")
+        ),
         "aging": {
             (row[0], row[1]): row[2:]
             for row in fetch(
@@ -426,3 +429,36 @@ def test_purged_row_stays_in_the_archive_after_a_full_refresh(after_purge, first
         [uid(1, BER)],
     )
     assert monthly == [(4_200,)]
+
+
+@pytest.fixture(scope="module")
+def after_move(after_purge, databases):
+    """Five months later (run date 2026-11-15, cut-off 2025-11-15) Berlin's October 2025
+    invoice and payment are due for the archive; an ordinary incremental build moves them."""
+    _, warehouse_url, target = databases
+    before = {
+        "monthly": fetch(warehouse_url, "select * from reporting.rpt_finance_monthly order by 1, 2"),
+        "live": fetch(warehouse_url, "select transaction_id from marts.fct_financial_transactions"),
+    }
+    build(warehouse_url, target, run_date="2026-11-15")
+    return warehouse_url, before
+
+
+def test_rows_move_from_live_to_archive_and_figures_do_not_change(after_move, first_build):
+    warehouse_url, before = after_move
+    archived_at = dict(fetch(warehouse_url, "select transaction_id, archived_at from archive.financial_transactions"))
+    moved = {
+        source_id
+        for (source_id,) in fetch(
+            warehouse_url,
+            "select source_id from archive.financial_transactions where transaction_id <> all(%s)",
+            [list(first_build["archived_at"])],
+        )
+    }
+    assert moved == {uid(3, 12), uid(5, 8)}
+    # rows archived earlier were never rewritten: same rows, same archived_at
+    assert {key: archived_at[key] for key in first_build["archived_at"]} == first_build["archived_at"]
+    live = {row[0] for row in fetch(warehouse_url, "select transaction_id from marts.fct_financial_transactions")}
+    assert not live & set(archived_at)
+    assert live | set(archived_at) >= {row[0] for row in before["live"]}
+    assert fetch(warehouse_url, "select * from reporting.rpt_finance_monthly order by 1, 2") == before["monthly"]

@@ -90,6 +90,15 @@ def delete_insert_month(warehouse_url: str, month: str) -> float:
     return seconds
 
 
+def source_rows(ops_url: str, table: str | None = None) -> int:
+    """Live rows of one source table, or of all of them (estimates from the catalog)."""
+    with psycopg.connect(ops_url) as conn:
+        query = "select coalesce(sum(n_live_tup), 0)::bigint from pg_stat_user_tables where schemaname = 'app'"
+        if table:
+            return conn.execute(f"select count(*) from app.{table}").fetchone()[0]
+        return conn.execute(query).fetchone()[0]
+
+
 def busiest_month(warehouse_url: str) -> tuple[str, int]:
     with psycopg.connect(warehouse_url) as conn:
         return conn.execute(
@@ -103,20 +112,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reference-date", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1))
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the previous run's bench databases (no generation); the baseline is a --full-refresh build",
+    )
     args = parser.parse_args(argv)
     from pipelines.source.generate import generate
 
     admin_url = database_urls().warehouse
-    ops_url, warehouse_url = fresh_database(admin_url, OPS_DB), fresh_database(admin_url, WAREHOUSE_DB)
+    if args.reuse:
+        ops_url, warehouse_url = with_database(admin_url, OPS_DB), with_database(admin_url, WAREHOUSE_DB)
+        generated, generate_seconds, extract_seconds = None, 0.0, 0.0
+    else:
+        ops_url, warehouse_url = fresh_database(admin_url, OPS_DB), fresh_database(admin_url, WAREHOUSE_DB)
     print(f"bench databases on {mask_url(admin_url)}: {OPS_DB}, {WAREHOUSE_DB}", flush=True)
     run_vars = {"run_date": args.reference_date.isoformat()}
 
-    generated, generate_seconds = timed(
-        f"generate scale {args.scale}",
-        lambda: generate(ops_url, scale=args.scale, seed=args.seed, reference_date=args.reference_date),
+    if not args.reuse:
+        generated, generate_seconds = timed(
+            f"generate scale {args.scale}",
+            lambda: generate(ops_url, scale=args.scale, seed=args.seed, reference_date=args.reference_date),
+        )
+        _, extract_seconds = timed("extract (first load)", lambda: load_all(ops_url, warehouse_url))
+    full, full_seconds = timed(
+        "dbt build (full)",
+        lambda: dbt_build(warehouse_url, vars=run_vars, full_refresh=args.reuse, target_path=TARGET),
     )
-    _, extract_seconds = timed("extract (first load)", lambda: load_all(ops_url, warehouse_url))
-    full, full_seconds = timed("dbt build (full)", lambda: dbt_build(warehouse_url, vars=run_vars, target_path=TARGET))
     full_history = history_comment(warehouse_url)
 
     traffic, _ = timed("simulate --days 1", lambda: simulate_one_day(ops_url))
@@ -138,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
         "scale": args.scale,
         "seed": args.seed,
         "run_date": run_vars["run_date"],
-        "source_rows": generated.total_rows,
-        "reservations": generated.rows.get("reservations"),
+        "baseline": "--full-refresh build of the kept warehouse" if args.reuse else "first build of an empty warehouse",
+        "source_rows": generated.total_rows if generated else source_rows(ops_url),
+        "reservations": generated.rows.get("reservations") if generated else source_rows(ops_url, "reservations"),
         "generate_seconds": round(generate_seconds, 1),
         "extract_seconds": round(extract_seconds, 1),
         "full_build_seconds": round(full_seconds, 1),

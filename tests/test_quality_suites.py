@@ -91,3 +91,15 @@ def _row(suite, expectation, severity, success, count, url=None):
         "data_docs_url": url,
         "checked_at": datetime(2026, 3, 1, 11, tzinfo=UTC),
     }
+
+
+def test_every_check_targets_an_asset_of_the_warehouse_graph():
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    keys = set(graph.get_all_asset_keys())
+    targets = {spec.asset_key for checks in LAYER_CHECKS for spec in checks.check_specs}
+    assert targets - keys == set()
+    # the reporting relations analysts read sit downstream of the blocking mart checks
+    calendar = dg.AssetKey(["reporting", "rpt_reservation_calendar"])
+    assert dg.AssetKey(["marts", "fct_reservation_history"]) in graph.get(calendar).parent_keys

@@ -52,8 +52,10 @@ QUARANTINED_ACTIVITIES = {
     uid(8, 12): "orphan: customer missing",
 }
 
-# customer n -> (stored distance, stored activity count); customer 7 has no stored row
-CUSTOMER_STATS = {1: (10_000, 3), 2: (9_000, 3), 3: (12_000, 1), 4: (50_000, 1), 5: (0, 0)}
+# customer n -> (stored distance, stored activity count); customer 7 has no stored row.
+# The app counts every live activity it recorded, quarantined or not: customer 2's walk with
+# the deleted team 3 is in its stored 16 777 m, and the reconciliation counts it the same way.
+CUSTOMER_STATS = {1: (10_000, 3), 2: (16_777, 4), 3: (12_000, 1), 4: (50_000, 1), 5: (0, 0)}
 # team n -> (stored distance, stored member count)
 TEAM_PROGRESS = {1: (5_000, 1), 2: (4_000, 1), 4: (0, 2)}
 # team member n -> (team n, customer n, left)
@@ -247,7 +249,7 @@ def test_stats_reconciliation_lists_exactly_the_drifted_entities(databases):
         "from reporting.rpt_stats_reconciliation order by entity, entity_id",
     )
     assert rows == [
-        ("customer", uid(2, 2), 9_000, 10_000, -1_000, 3, 3),
+        ("customer", uid(2, 2), 16_777, 17_777, -1_000, 4, 4),
         ("customer", uid(2, 7), 0, 500, -500, 0, 1),  # activities but no stored row
         ("team", uid(7, 2), 4_000, 5_000, -1_000, 1, 1),
         ("team", uid(7, 4), 0, 0, 0, 2, 1),  # one member left: count drift only

@@ -1,7 +1,9 @@
--- One row per customer or team whose stored stats (customer_stats, team_progress, kept by the
--- app) differ from the figures recomputed from the warehouse: distance of clean, non-deleted
--- activities; count = activities (customers) or current members (teams). An entity with
--- activities but no stored row counts as stored 0, and the reverse. Only differing rows.
+-- One row per customer or team whose stats stored by the app (customer_stats, team_progress)
+-- differ from the same figures recomputed the app's way: every live (non-deleted) activity,
+-- quarantined or not, because the app counted it when it was recorded; members are the live
+-- memberships not yet left. Only clean, live customers and teams are reconciled, and only the
+-- differing rows are listed. An entity with activities but no stored row counts as stored 0.
+-- Compared: distance, count (activities or members) and, for customers, duration.
 with
 
 stored_customers as (
@@ -17,15 +19,20 @@ stored_teams as (
 ),
 
 activities as (
-    select * from {{ ref('fct_activities') }}
+    select * from {{ ref('int_activities_checked') }}
     where not is_deleted
 ),
 
 team_members as (
     select * from {{ ref('int_team_members_checked') }}
+    where not is_deleted
+        and left_at is null
+),
+
+customers as (
+    select * from {{ ref('int_customers_checked') }}
     where quarantine_reason is null
         and not is_deleted
-        and left_at is null
 ),
 
 teams as (
@@ -38,6 +45,7 @@ customer_totals as (
         tenant_id,
         customer_id,
         sum(distance_m)::bigint as distance_m,
+        sum(duration_s)::bigint as duration_s,
         count(*) as activity_count
     from activities
     group by tenant_id, customer_id
@@ -62,49 +70,49 @@ team_member_counts as (
     group by tenant_id, team_id
 ),
 
-team_totals as (
+customers_compared as (
+    select
+        customers.tenant_id,
+        'customer' as entity,
+        customers.customer_id as entity_id,
+        coalesce(stored_customers.total_distance_m, 0) as stored_distance_m,
+        coalesce(customer_totals.distance_m, 0) as recomputed_distance_m,
+        coalesce(stored_customers.activity_count, 0)::bigint as stored_count,
+        coalesce(customer_totals.activity_count, 0)::bigint as recomputed_count,
+        coalesce(stored_customers.total_duration_s, 0) as stored_duration_s,
+        coalesce(customer_totals.duration_s, 0) as recomputed_duration_s
+    from customers
+    left join stored_customers
+        on customers.tenant_id = stored_customers.tenant_id
+        and customers.customer_id = stored_customers.customer_id
+    left join customer_totals
+        on customers.tenant_id = customer_totals.tenant_id
+        and customers.customer_id = customer_totals.customer_id
+    where stored_customers.customer_id is not null
+        or customer_totals.customer_id is not null
+),
+
+teams_compared as (
     select
         teams.tenant_id,
-        teams.team_id,
-        coalesce(team_distances.distance_m, 0) as distance_m,
-        coalesce(team_member_counts.member_count, 0) as member_count
+        'team' as entity,
+        teams.team_id as entity_id,
+        coalesce(stored_teams.total_distance_m, 0) as stored_distance_m,
+        coalesce(team_distances.distance_m, 0) as recomputed_distance_m,
+        coalesce(stored_teams.member_count, 0)::bigint as stored_count,
+        coalesce(team_member_counts.member_count, 0)::bigint as recomputed_count,
+        null::bigint as stored_duration_s,
+        null::bigint as recomputed_duration_s
     from teams
+    left join stored_teams
+        on teams.tenant_id = stored_teams.tenant_id
+        and teams.team_id = stored_teams.team_id
     left join team_distances
         on teams.tenant_id = team_distances.tenant_id
         and teams.team_id = team_distances.team_id
     left join team_member_counts
         on teams.tenant_id = team_member_counts.tenant_id
         and teams.team_id = team_member_counts.team_id
-),
-
-customers_compared as (
-    select
-        coalesce(stored_customers.tenant_id, customer_totals.tenant_id) as tenant_id,
-        'customer' as entity,
-        coalesce(stored_customers.customer_id, customer_totals.customer_id) as entity_id,
-        coalesce(stored_customers.total_distance_m, 0) as stored_distance_m,
-        coalesce(customer_totals.distance_m, 0) as recomputed_distance_m,
-        coalesce(stored_customers.activity_count, 0)::bigint as stored_count,
-        coalesce(customer_totals.activity_count, 0)::bigint as recomputed_count
-    from stored_customers
-    full outer join customer_totals
-        on stored_customers.tenant_id = customer_totals.tenant_id
-        and stored_customers.customer_id = customer_totals.customer_id
-),
-
-teams_compared as (
-    select
-        coalesce(stored_teams.tenant_id, team_totals.tenant_id) as tenant_id,
-        'team' as entity,
-        coalesce(stored_teams.team_id, team_totals.team_id) as entity_id,
-        coalesce(stored_teams.total_distance_m, 0) as stored_distance_m,
-        coalesce(team_totals.distance_m, 0) as recomputed_distance_m,
-        coalesce(stored_teams.member_count, 0)::bigint as stored_count,
-        coalesce(team_totals.member_count, 0)::bigint as recomputed_count
-    from stored_teams
-    full outer join team_totals
-        on stored_teams.tenant_id = team_totals.tenant_id
-        and stored_teams.team_id = team_totals.team_id
 ),
 
 compared as (
@@ -123,10 +131,13 @@ final as (
         stored_distance_m - recomputed_distance_m as drift_m,
         stored_count,
         recomputed_count,
-        stored_count - recomputed_count as count_drift
+        stored_count - recomputed_count as count_drift,
+        stored_duration_s,
+        recomputed_duration_s
     from compared
     where stored_distance_m <> recomputed_distance_m
         or stored_count <> recomputed_count
+        or stored_duration_s <> recomputed_duration_s
 )
 
 select * from final

@@ -1,9 +1,10 @@
 """The vocabulary every suite module uses: a check is one SQL query of unexpected rows.
 
-Each check becomes one GX `UnexpectedRowsExpectation`; the rows it returns are the
-violations (the query must return nothing for the check to pass). Checks that validate
-the same relation for the same concern form a suite, which runs as one Dagster asset
-check on the asset of that relation.
+Each check becomes one GX expectation (expectations/unexpected_rows.py); the rows its
+query returns are the violations, and it passes when there are none. Checks of the
+same relation and concern form a suite, which runs as one Dagster asset check on the
+asset of that relation. Checks that only differ by the parent they join (orphans and
+tenant isolation, one per reference) share one scan of the relation: see `scan_checks`.
 """
 
 from __future__ import annotations

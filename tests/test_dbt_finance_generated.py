@@ -1,0 +1,123 @@
+"""Finance and engagement models on generated data, checked against the generator's manifest.
+
+The generator (scale 0.01) injects anomalies and records exactly which rows it touched; the
+billing and engagement models must find those rows, and only those, where they concern them:
+drifted stats in rpt_stats_reconciliation, negative payments and orphaned activities in
+dq.quarantined_rows. Conservation holds on the whole data set: raw = mart + quarantine, and
+live + archive = ledger in rows and cents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import psycopg
+import pytest
+
+from pipelines.lib.dbt import dbt_args, run_dbt
+from pipelines.lib.extract import load_all
+from pipelines.source.generate import generate
+
+RUN_DATE = dt.date(2026, 11, 1)
+MODELS = [
+    "+rpt_finance_monthly",
+    "+fct_invoices",
+    "+rpt_stats_reconciliation",
+    "+rpt_leaderboard_customers",
+    "+fct_payments",
+    "+fct_refunds",
+    "+quarantined_rows",
+]
+
+
+def fetch(url: str, query: str, params=None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(query, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def databases(make_database, tmp_path_factory):
+    ops_url, warehouse_url = make_database("ops"), make_database("warehouse")
+    manifest = tmp_path_factory.mktemp("manifest") / "manifest.json"
+    generate(ops_url, scale=0.01, seed=23, reference_date=RUN_DATE, manifest_path=manifest)
+    load_all(ops_url, warehouse_url)
+    command = ["build", "--indirect-selection", "cautious"]
+    target = tmp_path_factory.mktemp("dbt_target")
+    run_dbt(warehouse_url, dbt_args(command, MODELS, {"run_date": RUN_DATE.isoformat()}, target_path=target))
+    return ops_url, warehouse_url
+
+
+def injected(ops_url: str, *anomalies: str) -> set[tuple[str, str]]:
+    """(table, key) of the rows the generator injected with these anomalies."""
+    rows = fetch(
+        ops_url,
+        "select table_name, record_key::text from generator.anomalies where anomaly = any(%s)",
+        [list(anomalies)],
+    )
+    return set(rows)
+
+
+def test_stats_reconciliation_lists_exactly_the_injected_drifts(databases):
+    ops_url, warehouse_url = databases
+    expected = {
+        ("customer" if table == "customer_stats" else "team", key)
+        for table, key in injected(ops_url, "drifted_customer_stats", "drifted_team_progress")
+    }
+    assert expected
+    listed = set(fetch(warehouse_url, "select entity, entity_id::text from reporting.rpt_stats_reconciliation"))
+    assert listed == expected
+
+
+def test_injected_negative_payments_and_orphan_activities_are_quarantined(databases):
+    ops_url, warehouse_url = databases
+    quarantined = dict(
+        ((table, key), reason)
+        for table, key, reason in fetch(
+            warehouse_url,
+            "select source_table, record_key, reason from dq.quarantined_rows "
+            "where source_table in ('payments', 'activities')",
+        )
+    )
+    for row in injected(ops_url, "negative_amount"):
+        assert quarantined[row] == "invalid: negative amount_cents"
+    for row in injected(ops_url, "orphan_activity_customer"):
+        assert quarantined[row] == "orphan: customer missing"
+
+
+@pytest.mark.parametrize(
+    ("table", "mart"),
+    [("invoices", "marts.fct_invoices"), ("payments", "marts.fct_payments"), ("activities", "marts.fct_activities")],
+)
+def test_raw_equals_mart_plus_quarantine(databases, table, mart):
+    _, warehouse_url = databases
+    (raw,) = fetch(warehouse_url, f"select count(*) from raw.{table}")[0]
+    (in_mart,) = fetch(warehouse_url, f"select count(*) from {mart}")[0]
+    (quarantined,) = fetch(warehouse_url, "select count(*) from dq.quarantined_rows where source_table = %s", [table])[
+        0
+    ]
+    assert raw == in_mart + quarantined
+    assert in_mart > 0
+
+
+def test_live_plus_archive_equals_ledger_in_rows_and_cents(databases):
+    _, warehouse_url = databases
+    totals = "select count(*), coalesce(sum(amount_cents), 0) from {}"
+    ledger = fetch(warehouse_url, totals.format("intermediate.int_financial_transactions"))[0]
+    live = fetch(warehouse_url, totals.format("marts.fct_financial_transactions"))[0]
+    archive = fetch(warehouse_url, totals.format("archive.financial_transactions"))[0]
+    assert archive[0] > 0 and live[0] > 0
+    assert (live[0] + archive[0], live[1] + archive[1]) == ledger
+
+
+def test_monthly_totals_equal_the_ledger(databases):
+    _, warehouse_url = databases
+    monthly = fetch(
+        warehouse_url,
+        "select sum(invoiced_cents), sum(collected_cents), sum(refunded_cents) from reporting.rpt_finance_monthly",
+    )[0]
+    ledger = fetch(
+        warehouse_url,
+        "select sum(amount_cents) filter (where kind = 'charge'), sum(amount_cents) filter (where kind = 'payment'), "
+        "-sum(amount_cents) filter (where kind = 'refund') from intermediate.int_financial_transactions",
+    )[0]
+    assert monthly == ledger

@@ -20,6 +20,7 @@ from pipelines.source.verify import find_anomalies, manifest_mismatches
 REFERENCE = date(2026, 3, 15)
 SEED = 7
 
+
 @pytest.fixture(scope="module")
 def generated(make_database, tmp_path_factory):
     """Scale 0.01 with default anomaly rates, generated once for the module."""
@@ -48,7 +49,8 @@ def test_schema_creation_is_idempotent(make_database):
         tables = conn.execute("select count(*) from information_schema.tables where table_schema = 'app'").fetchone()
         audited = conn.execute(
             "select count(distinct event_object_table) from information_schema.triggers "
-            "where trigger_schema = 'app' and trigger_name = 'write_audit_log'").fetchone()
+            "where trigger_schema = 'app' and trigger_name = 'write_audit_log'"
+        ).fetchone()
     assert tables[0] == 18
     assert audited[0] == 17  # every table but audit_log itself
 
@@ -57,10 +59,12 @@ def test_foreign_keys_exist_exactly_inside_contexts(make_database):
     url = make_database("fks")
     create_source_schema(url)
     with psycopg.connect(url) as conn:
-        fks = set(conn.execute("""
+        fks = set(
+            conn.execute("""
             select c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text
             from pg_constraint c join pg_attribute a on a.attrelid = c.conrelid and a.attnum = any(c.conkey)
-            where c.contype = 'f' and c.connamespace = 'app'::regnamespace""").fetchall())
+            where c.contype = 'f' and c.connamespace = 'app'::regnamespace""").fetchall()
+        )
     assert fks == {
         ("app.pets", "customer_id", "app.customers"),
         ("app.reservations", "resource_id", "app.resources"),
@@ -78,10 +82,20 @@ def test_foreign_keys_exist_exactly_inside_contexts(make_database):
 def test_row_counts_at_scale_001_are_in_range(generated):
     _, result, _ = generated
     expected = {  # scale 1 figures / 100, with slack for the random draws
-        "tenants": (5, 5), "customers": (950, 1_150), "pets": (1_350, 1_800), "resources": (50, 120),
-        "reservations": (10_000, 10_000), "invoices": (7_000, 9_500), "invoice_lines": (14_000, 21_000),
-        "payments": (7_000, 11_000), "refunds": (150, 450), "teams": (45, 55), "team_members": (500, 620),
-        "activities": (30_000, 30_000), "customer_stats": (300, 900), "team_progress": (35, 50),
+        "tenants": (5, 5),
+        "customers": (950, 1_150),
+        "pets": (1_350, 1_800),
+        "resources": (50, 120),
+        "reservations": (10_000, 10_000),
+        "invoices": (7_000, 9_500),
+        "invoice_lines": (14_000, 21_000),
+        "payments": (7_000, 11_000),
+        "refunds": (150, 450),
+        "teams": (45, 55),
+        "team_members": (500, 620),
+        "activities": (30_000, 30_000),
+        "customer_stats": (300, 900),
+        "team_progress": (35, 50),
     }
     for table, (low, high) in expected.items():
         assert low <= result.rows[table] <= high, (table, result.rows[table])
@@ -104,23 +118,31 @@ def test_manifest_details_describe_the_rows(generated):
         by_kind[entry["anomaly"]].append(entry)
     with psycopg.connect(url) as conn:
         for entry in by_kind["drifted_customer_stats"]:
-            stored = conn.execute("select total_distance_m from app.customer_stats where customer_id = %s",
-                                  (entry["key"],)).fetchone()[0]
+            stored = conn.execute(
+                "select total_distance_m from app.customer_stats where customer_id = %s", (entry["key"],)
+            ).fetchone()[0]
             details = entry["details"]
             assert stored == details["stored_distance_m"] == details["recomputed_distance_m"] + details["drift_m"]
         long_notes = conn.execute("select count(*) from app.reservations where length(notes) >= 100000").fetchone()[0]
         tenants = conn.execute(
             "select count(*) from app.reservations r join app.pets p on p.id = r.pet_id "
             "where r.id = any(%s::uuid[]) and p.tenant_id <> r.tenant_id",
-            ([e["key"] for e in by_kind["cross_tenant_reservation_pet"]],)).fetchone()[0]
+            ([e["key"] for e in by_kind["cross_tenant_reservation_pet"]],),
+        ).fetchone()[0]
     assert long_notes == 1
     assert tenants == len(by_kind["cross_tenant_reservation_pet"]) > 0
 
 
 def test_no_anomaly_at_rate_zero(make_database, tmp_path):
     url = make_database("clean")
-    result = generate(url, scale=0.01, seed=SEED, reference_date=REFERENCE, manifest_path=tmp_path / "m.json",
-                      anomaly_rates=AnomalyRates.uniform(0))
+    result = generate(
+        url,
+        scale=0.01,
+        seed=SEED,
+        reference_date=REFERENCE,
+        manifest_path=tmp_path / "m.json",
+        anomaly_rates=AnomalyRates.uniform(0),
+    )
     with psycopg.connect(url) as conn:
         assert find_anomalies(conn) == {}
         assert conn.execute("select count(*) from generator.anomalies").fetchone()[0] == 0
@@ -171,32 +193,50 @@ def test_data_is_realistic(generated):
     lie before the reference date and some payments land just after local midnight."""
     url, _, _ = generated
     with psycopg.connect(url) as conn:
+
         def one(sql: str):
             return conn.execute(sql, {"ref": REFERENCE}).fetchone()[0]
 
-        assert one("""select count(*) from app.reservations where end_date > start_date and not (
+        assert (
+            one("""select count(*) from app.reservations where end_date > start_date and not (
             (end_date < %(ref)s and status in ('checked_out', 'cancelled', 'no_show'))
             or (start_date < %(ref)s and end_date >= %(ref)s and status = 'checked_in')
-            or (start_date >= %(ref)s and status in ('pending', 'confirmed', 'cancelled')))""") == 0
+            or (start_date >= %(ref)s and status in ('pending', 'confirmed', 'cancelled')))""")
+            == 0
+        )
         assert one("select count(*) from app.reservations where start_date >= %(ref)s") > 0
         assert one("select min(start_date) from app.reservations") < date(2022, 4, 1)
         assert one("select max(end_date - start_date) from app.reservations") <= 21
         assert one("select count(*) from app.invoices where total_cents <> subtotal_cents + tax_cents") == 0
-        assert one("""select count(*) from app.invoices i join (select invoice_id, sum(amount_cents) as lines
+        assert (
+            one("""select count(*) from app.invoices i join (select invoice_id, sum(amount_cents) as lines
                       from app.invoice_lines group by invoice_id) l on l.invoice_id = i.id
-                      where l.lines <> i.subtotal_cents""") == 0
-        assert one("""select count(*) from app.invoices i where status = 'paid' and total_cents <> (
+                      where l.lines <> i.subtotal_cents""")
+            == 0
+        )
+        assert (
+            one("""select count(*) from app.invoices i where status = 'paid' and total_cents <> (
                       select sum(amount_cents) from app.payments p
                       where p.invoice_id = i.id and p.status = 'succeeded')
                       and not exists (select 1 from generator.anomalies a
                                       join app.payments p on p.id::text = a.record_key
-                                      where p.invoice_id = i.id)""") == 0
+                                      where p.invoice_id = i.id)""")
+            == 0
+        )
         assert one("select count(*) from app.payments where status = 'failed'") > 0
-        assert one("""select count(*) from (select invoice_id from app.payments where status = 'succeeded'
-                      group by invoice_id having count(*) > 1) x""") > 0  # partial payments
+        assert (
+            one("""select count(*) from (select invoice_id from app.payments where status = 'succeeded'
+                      group by invoice_id having count(*) > 1) x""")
+            > 0
+        )  # partial payments
         for table in ("reservations", "payments", "activities", "customers", "invoices"):
-            assert one(f"select count(*) from app.{table} where created_at > updated_at"
-                       " or updated_at >= (%(ref)s::date::timestamp at time zone 'UTC')") == 0, table
+            assert (
+                one(
+                    f"select count(*) from app.{table} where created_at > updated_at"
+                    " or updated_at >= (%(ref)s::date::timestamp at time zone 'UTC')"
+                )
+                == 0
+            ), table
         after_midnight = one("""select count(*) from app.payments p join app.tenants t on t.id = p.tenant_id
                                 where extract(hour from p.paid_at at time zone t.timezone) = 0""")
         assert after_midnight > 0

@@ -36,8 +36,9 @@ def test_traffic_moves_updated_at_past_every_earlier_value(simulated):
     assert result.last_day == REFERENCE + timedelta(days=DAYS)
     with psycopg.connect(url) as conn:
         for table in TOUCHED:
-            changed = conn.execute(f"select count(*) from app.{table} where updated_at > %s",
-                                   (before[table],)).fetchone()[0]
+            changed = conn.execute(
+                f"select count(*) from app.{table} where updated_at > %s", (before[table],)
+            ).fetchone()[0]
             assert changed > 0, table
         # everything written by the simulation is stamped after the generated data; late commits
         # are a few minutes behind their commit, never more than the 15-minute extraction lookback
@@ -56,8 +57,9 @@ def test_audit_log_records_inserts_updates_and_deletes(simulated):
     url, _, _, result, _ = simulated
     with psycopg.connect(url) as conn:
         actions = dict(conn.execute("select action, count(*) from app.audit_log group by action").fetchall())
-        deleted_tables = {row[0] for row in conn.execute(
-            "select distinct table_name from app.audit_log where action = 'DELETE'")}
+        deleted_tables = {
+            row[0] for row in conn.execute("select distinct table_name from app.audit_log where action = 'DELETE'")
+        }
         gone = conn.execute("""
             select count(*) from app.audit_log a where action = 'DELETE' and table_name = 'reservations'
             and not exists (select 1 from app.reservations r where r.id = a.record_id)""").fetchone()[0]
@@ -82,14 +84,28 @@ def test_business_dates_fall_on_the_simulated_days(simulated):
     url, _, _, _, _ = simulated
     days = [REFERENCE + timedelta(days=k) for k in range(1, DAYS + 1)]
     with psycopg.connect(url) as conn:
-        paid_on = {row[0] for row in conn.execute("""
+        paid_on = {
+            row[0]
+            for row in conn.execute(
+                """
             select distinct (p.paid_at at time zone t.timezone)::date from app.payments p
-            join app.tenants t on t.id = p.tenant_id where p.created_at > %s""", (REFERENCE,))}
-        walked_on = {row[0] for row in conn.execute(
-            "select distinct activity_date from app.activities where created_at > %s", (REFERENCE,))}
-        issued_on = {row[0] for row in conn.execute(
-            "select distinct issued_on from app.invoices where updated_at > created_at and issued_on > %s",
-            (REFERENCE,))}
+            join app.tenants t on t.id = p.tenant_id where p.created_at > %s""",
+                (REFERENCE,),
+            )
+        }
+        walked_on = {
+            row[0]
+            for row in conn.execute(
+                "select distinct activity_date from app.activities where created_at > %s", (REFERENCE,)
+            )
+        }
+        issued_on = {
+            row[0]
+            for row in conn.execute(
+                "select distinct issued_on from app.invoices where updated_at > created_at and issued_on > %s",
+                (REFERENCE,),
+            )
+        }
         through = conn.execute("select simulated_through from generator.runs").fetchone()[0]
     assert paid_on and paid_on <= set(days)
     assert walked_on and walked_on <= set(days)

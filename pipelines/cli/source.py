@@ -9,10 +9,20 @@ from pathlib import Path
 # kept in step with pipelines.source.anomalies.AnomalyRates (a test checks), so that
 # `warehouse --help` does not import numpy
 ANOMALY_KINDS = (
-    "orphan_pet_customer", "orphan_reservation_pet", "orphan_activity_customer", "orphan_team_member_team",
-    "cross_tenant_reservation_pet", "cross_tenant_reservation_customer", "cross_tenant_reservation_resource",
-    "drifted_customer_stats", "drifted_team_progress", "suite_type_label_variant", "odd_text", "end_before_start",
-    "negative_amount", "overpayment",
+    "orphan_pet_customer",
+    "orphan_reservation_pet",
+    "orphan_activity_customer",
+    "orphan_team_member_team",
+    "cross_tenant_reservation_pet",
+    "cross_tenant_reservation_customer",
+    "cross_tenant_reservation_resource",
+    "drifted_customer_stats",
+    "drifted_team_progress",
+    "suite_type_label_variant",
+    "odd_text",
+    "end_before_start",
+    "negative_amount",
+    "overpayment",
 )
 
 
@@ -61,16 +71,37 @@ def register(commands: argparse._SubParsersAction) -> None:
     generate = actions.add_parser("generate", help="replace the source data with generated data (deterministic)")
     generate.add_argument("--scale", type=_positive, required=True, help="1 = ~7M rows (50 tenants, 1M stays)")
     generate.add_argument("--seed", type=int, required=True)
-    generate.add_argument("--reference-date", type=_day, default=None, metavar="YYYY-MM-DD",
-                          help="'today' of the data (default: today, UTC)")
-    generate.add_argument("--anomaly-rate", type=_rate, default=None, metavar="R",
-                          help="one rate for every anomaly kind (0 switches injection off)")
+    generate.add_argument(
+        "--reference-date",
+        type=_day,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="'today' of the data (default: today, UTC)",
+    )
+    generate.add_argument(
+        "--anomaly-rate",
+        type=_rate,
+        default=None,
+        metavar="R",
+        help="one rate for every anomaly kind (0 switches injection off)",
+    )
     for kind in ANOMALY_KINDS:
-        generate.add_argument(f"--{kind.replace('_', '-')}-rate", type=_rate, default=None, metavar="R",
-                              dest=f"rate_{kind}", help=argparse.SUPPRESS)
-    generate.add_argument("--manifest", type=Path, default=None, metavar="PATH",
-                          help="anomaly manifest (default: <home>/source-manifest.json); "
-                               "per-kind rates: --<kind>-rate R, kinds: " + ", ".join(ANOMALY_KINDS))
+        generate.add_argument(
+            f"--{kind.replace('_', '-')}-rate",
+            type=_rate,
+            default=None,
+            metavar="R",
+            dest=f"rate_{kind}",
+            help=argparse.SUPPRESS,
+        )
+    generate.add_argument(
+        "--manifest",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="anomaly manifest (default: <home>/source-manifest.json); "
+        "per-kind rates: --<kind>-rate R, kinds: " + ", ".join(ANOMALY_KINDS),
+    )
     generate.set_defaults(handler=_generate)
 
     simulate = actions.add_parser("simulate", help="apply days of app traffic after the last simulated day")
@@ -92,8 +123,9 @@ def _rates(args):
     from pipelines.source.anomalies import AnomalyRates
 
     rates = AnomalyRates() if args.anomaly_rate is None else AnomalyRates.uniform(args.anomaly_rate)
-    overrides = {kind: getattr(args, f"rate_{kind}") for kind in ANOMALY_KINDS
-                 if getattr(args, f"rate_{kind}") is not None}
+    overrides = {
+        kind: getattr(args, f"rate_{kind}") for kind in ANOMALY_KINDS if getattr(args, f"rate_{kind}") is not None
+    }
     return rates.with_rates(**overrides)
 
 
@@ -112,8 +144,15 @@ def _generate(args) -> int:
     console = Console()
     console.print(f"generating scale {args.scale} seed {args.seed} as of {reference} into {mask_url(ops)}")
     try:
-        result = generate(ops, scale=args.scale, seed=args.seed, reference_date=reference,
-                          anomaly_rates=_rates(args), progress=True, manifest_path=args.manifest)
+        result = generate(
+            ops,
+            scale=args.scale,
+            seed=args.seed,
+            reference_date=reference,
+            anomaly_rates=_rates(args),
+            progress=True,
+            manifest_path=args.manifest,
+        )
     except GenerateError as error:
         raise UserError(str(error)) from error
     table = Table(title=f"app.* rows (reference date {reference})")
@@ -124,8 +163,10 @@ def _generate(args) -> int:
     table.add_section()
     table.add_row("total", f"{result.total_rows:,}")
     console.print(table)
-    console.print(f"{result.total_rows:,} rows in {result.seconds:.1f} s = {result.rows_per_second:,.0f} rows/s "
-                  f"(build {result.build_seconds:.1f} s, load {result.load_seconds:.1f} s)")
+    console.print(
+        f"{result.total_rows:,} rows in {result.seconds:.1f} s = {result.rows_per_second:,.0f} rows/s "
+        f"(build {result.build_seconds:.1f} s, load {result.load_seconds:.1f} s)"
+    )
     injected = ", ".join(f"{kind} {n}" for kind, n in sorted(result.anomalies.items())) or "none"
     console.print(f"anomalies: {injected}")
     console.print(f"manifest: {result.manifest_path}")

@@ -22,9 +22,17 @@ from pipelines.source.world import World, text
 
 INVOICE = {name: code for code, name in enumerate(INVOICE_STATUSES)}
 PAYMENT = {name: code for code, name in enumerate(PAYMENT_STATUSES)}
-CURRENCY = {"Europe/Berlin": "EUR", "Europe/Madrid": "EUR", "Europe/London": "GBP", "Australia/Sydney": "AUD",
-            "Australia/Perth": "AUD", "Pacific/Auckland": "NZD", "Asia/Tokyo": "JPY", "America/Sao_Paulo": "BRL",
-            "America/Toronto": "CAD"}
+CURRENCY = {
+    "Europe/Berlin": "EUR",
+    "Europe/Madrid": "EUR",
+    "Europe/London": "GBP",
+    "Australia/Sydney": "AUD",
+    "Australia/Perth": "AUD",
+    "Pacific/Auckland": "NZD",
+    "Asia/Tokyo": "JPY",
+    "America/Sao_Paulo": "BRL",
+    "America/Toronto": "CAD",
+}
 TAX_RATES = (0.0, 0.05, 0.0725, 0.08875, 0.19)
 
 
@@ -50,8 +58,11 @@ def build_invoices(world: World) -> None:
     extras = rng.choice((0, 1, 2), n, p=(0.2, 0.45, 0.35))
     line_invoice = np.repeat(np.arange(n), 1 + extras)
     is_stay = np.r_[True, line_invoice[1:] != line_invoice[:-1]]
-    extra_service = tenant[line_invoice] * SERVICES_PER_TENANT + EXTRA_OFFSET + rng.integers(
-        0, len(vocab.EXTRAS), len(line_invoice))
+    extra_service = (
+        tenant[line_invoice] * SERVICES_PER_TENANT
+        + EXTRA_OFFSET
+        + rng.integers(0, len(vocab.EXTRAS), len(line_invoice))
+    )
     service = np.where(is_stay, idx["reservation_service"][source][line_invoice], extra_service)
     quantity = np.where(is_stay, idx["reservation_nights"][source][line_invoice], 1)
     unit = idx["service_price"][service]
@@ -66,8 +77,9 @@ def build_invoices(world: World) -> None:
     paid_sum = np.bincount(payments["invoice"], weights=payments["succeeded_cents"], minlength=n).astype(np.int64)
     last_paid = np.full(n, np.datetime64("NaT"), "datetime64[s]")
     np.fmax.at(last_paid, payments["invoice"], payments["paid_at"])
-    invoice_status = np.select([draft, void, paid_sum == total], [INVOICE["draft"], INVOICE["void"], INVOICE["paid"]],
-                               INVOICE["open"])
+    invoice_status = np.select(
+        [draft, void, paid_sum == total], [INVOICE["draft"], INVOICE["void"], INVOICE["paid"]], INVOICE["open"]
+    )
     updated = np.fmax(created, last_paid)
     number = np.empty(n, np.int64)
     order = np.lexsort((created, tenant))
@@ -109,8 +121,14 @@ def build_invoices(world: World) -> None:
     _load_payments(world, rng, payments, ids, tenant_ids)
 
 
-def _payments(world: World, rng: np.random.Generator, tenant: np.ndarray, issued: np.ndarray, total: np.ndarray,
-              payable: np.ndarray) -> dict[str, np.ndarray]:
+def _payments(
+    world: World,
+    rng: np.random.Generator,
+    tenant: np.ndarray,
+    issued: np.ndarray,
+    total: np.ndarray,
+    payable: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Payment rows (as arrays keyed by invoice row) that happened before the reference date."""
     n = len(total)
     today = world.clock.today
@@ -124,8 +142,12 @@ def _payments(world: World, rng: np.random.Generator, tenant: np.ndarray, issued
         # (invoice rows, amount, status, day)
         "failed": (failed_first, total, PAYMENT["failed"], pay_day),
         "first": (~failed_first, first_part, PAYMENT["succeeded"], pay_day),
-        "second": (partial | failed_first, np.where(partial, total - first_part, total), PAYMENT["succeeded"],
-                   second_day),
+        "second": (
+            partial | failed_first,
+            np.where(partial, total - first_part, total),
+            PAYMENT["succeeded"],
+            second_day,
+        ),
     }
     parts = []
     for mask, amount, status, day in rows.values():
@@ -135,12 +157,22 @@ def _payments(world: World, rng: np.random.Generator, tenant: np.ndarray, issued
     amount = np.concatenate([p[1] for p in parts])
     status = np.concatenate([p[2] for p in parts])
     paid_at = _payment_instants(world, rng, tenant[invoice], np.concatenate([p[3] for p in parts]))
-    return {"invoice": invoice, "amount": amount, "status": status, "paid_at": paid_at,
-            "succeeded_cents": np.where(status == PAYMENT["succeeded"], amount, 0)}
+    return {
+        "invoice": invoice,
+        "amount": amount,
+        "status": status,
+        "paid_at": paid_at,
+        "succeeded_cents": np.where(status == PAYMENT["succeeded"], amount, 0),
+    }
 
 
-def _load_payments(world: World, rng: np.random.Generator, payments: dict[str, np.ndarray], invoice_ids: np.ndarray,
-                   tenant_ids: np.ndarray) -> None:
+def _load_payments(
+    world: World,
+    rng: np.random.Generator,
+    payments: dict[str, np.ndarray],
+    invoice_ids: np.ndarray,
+    tenant_ids: np.ndarray,
+) -> None:
     n = len(payments["invoice"])
     order = np.lexsort((payments["paid_at"], payments["invoice"]))  # an invoice's attempts in time order
     payments = {key: value[order] for key, value in payments.items()}
@@ -169,8 +201,9 @@ def _load_payments(world: World, rng: np.random.Generator, payments: dict[str, n
     refunded = refunded[refunded_at < world.clock.as_of]
     refunded_at = refunded_at[refunded_at < world.clock.as_of]
     amount = payments["amount"][refunded]
-    refund_amount = np.where(rng.random(len(refunded)) < 0.5, amount,
-                             np.maximum(1, np.rint(amount * rng.uniform(0.1, 0.9, len(refunded))))).astype(np.int64)
+    refund_amount = np.where(
+        rng.random(len(refunded)) < 0.5, amount, np.maximum(1, np.rint(amount * rng.uniform(0.1, 0.9, len(refunded))))
+    ).astype(np.int64)
     world.idx["refund_payment"] = refunded
     world.tables["refunds"] = {
         "id": uuids(rng, len(refunded)),

@@ -37,8 +37,15 @@ def _statuses(rng: np.random.Generator, start: np.ndarray, end: np.ndarray, toda
     return np.select([end < today, start < today], [past, STATUS["checked_in"]], future)
 
 
-def _assign(rng: np.random.Generator, pool: np.ndarray, start: np.ndarray, end: np.ndarray, world: World,
-            occupies: np.ndarray, n_pools: int) -> np.ndarray:
+def _assign(
+    rng: np.random.Generator,
+    pool: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    world: World,
+    occupies: np.ndarray,
+    n_pools: int,
+) -> np.ndarray:
     """Resource row index per stay (first fit by start date per pool), -1 where none."""
     live = np.flatnonzero(world.idx["resource_live"])
     resource_pool = world.idx["resource_tenant"] * len(SUITE_CODES) + world.idx["resource_suite"]
@@ -54,8 +61,9 @@ def _assign(rng: np.random.Generator, pool: np.ndarray, start: np.ndarray, end: 
     order = order[np.lexsort((start_day[order], pool[order]))]
     heaps: dict[int, list[tuple[int, int]]] = {}
     slots_list, first_list, count_list = slots.tolist(), first_slot.tolist(), slot_count.tolist()
-    for i, p, s, e in zip(order.tolist(), pool[order].tolist(), start_day[order].tolist(), end_day[order].tolist(),
-                          strict=True):
+    for i, p, s, e in zip(
+        order.tolist(), pool[order].tolist(), start_day[order].tolist(), end_day[order].tolist(), strict=True
+    ):
         heap = heaps.get(p)
         if heap is None:
             heap = heaps[p] = [(-(2**62), k) for k in range(count_list[p])]
@@ -81,18 +89,29 @@ def draw_stays(world: World) -> None:
     tenant = rng.choice(n_tenants, n, p=live_per_tenant / live_per_tenant.sum())
     customer = pick_within(rng, tenant, live, customer_tenant, n_tenants)
     pet = world.idx["customer_first_pet"][customer] + np.floor(
-        rng.random(n) * world.idx["customer_pet_count"][customer]).astype(np.int64)
+        rng.random(n) * world.idx["customer_pet_count"][customer]
+    ).astype(np.int64)
     dog_codes = [SUITE_CODES.index(code) for code in vocab.DOG_SUITE_SHARES]
-    suite = np.where(world.idx["pet_species"][pet] == SPECIES_CAT, CAT,
-                     rng.choice(dog_codes, n, p=list(vocab.DOG_SUITE_SHARES.values())))
+    suite = np.where(
+        world.idx["pet_species"][pet] == SPECIES_CAT,
+        CAT,
+        rng.choice(dog_codes, n, p=list(vocab.DOG_SUITE_SHARES.values())),
+    )
     nights = np.where(suite == DAYCARE, 1, np.clip(np.rint(rng.lognormal(1.15, 0.65, n)), 1, 21)).astype(np.int64)
     end = start + nights * DAY
     status = _statuses(rng, start, end, clock.today)
     unassigned = (status == STATUS["pending"]) & (rng.random(n) < 0.5)
-    world.idx.update(reservation_tenant=tenant, reservation_customer=customer, reservation_pet=pet,
-                     reservation_suite=suite, reservation_status=status, reservation_nights=nights,
-                     reservation_start=start, reservation_occupies=np.isin(status, OCCUPYING) & ~unassigned,
-                     reservation_unassigned=unassigned)
+    world.idx.update(
+        reservation_tenant=tenant,
+        reservation_customer=customer,
+        reservation_pet=pet,
+        reservation_suite=suite,
+        reservation_status=status,
+        reservation_nights=nights,
+        reservation_start=start,
+        reservation_occupies=np.isin(status, OCCUPYING) & ~unassigned,
+        reservation_unassigned=unassigned,
+    )
 
 
 def build_reservations(world: World) -> None:
@@ -118,12 +137,19 @@ def build_reservations(world: World) -> None:
     out_at = clock.before_as_of(clock.local_instant(tenant, end, local_seconds(rng, n, 8, 12)), rng)
     in_at = np.where(checked_in, np.maximum(in_at, booked + SECOND), np.datetime64("NaT"))
     out_at = np.where(status == STATUS["checked_out"], np.maximum(out_at, in_at + SECOND), np.datetime64("NaT"))
-    cancelled_at = booked + (rng.random(n) * np.maximum((clock.as_of - booked).astype(np.int64), 1) * 0.5).astype(
-        np.int64) * SECOND
+    cancelled_at = (
+        booked
+        + (rng.random(n) * np.maximum((clock.as_of - booked).astype(np.int64), 1) * 0.5).astype(np.int64) * SECOND
+    )
     no_show_at = clock.before_as_of(clock.local_instant(tenant, start, np.full(n, 20 * 3600)), rng)
     updated = np.select(
-        [status == STATUS["checked_out"], status == STATUS["checked_in"], status == STATUS["cancelled"],
-         status == STATUS["no_show"], status == STATUS["confirmed"]],
+        [
+            status == STATUS["checked_out"],
+            status == STATUS["checked_in"],
+            status == STATUS["cancelled"],
+            status == STATUS["no_show"],
+            status == STATUS["confirmed"],
+        ],
         [out_at, in_at, cancelled_at, np.maximum(no_show_at, booked), booked + rng.integers(60, 86400, n) * SECOND],
         booked,
     )
@@ -177,7 +203,8 @@ def build_resources(world: World) -> None:
     last = first + idx["reservation_nights"][occupies]
     n_days = int(last.max(initial=0)) + 1
     change = np.bincount(pool * n_days + first, minlength=n_pools * n_days) - np.bincount(
-        pool * n_days + last, minlength=n_pools * n_days)
+        pool * n_days + last, minlength=n_pools * n_days
+    )
     peak = np.cumsum(change.reshape(n_pools, n_days), axis=1).max(axis=1)
     needed = np.maximum(np.ceil(peak * 0.97), 1)
 
@@ -202,8 +229,9 @@ def build_resources(world: World) -> None:
     n = len(tenant)
     position = np.arange(n) - np.searchsorted(tenant, tenant)
     prefixes = np.array([suite[0] for suite in vocab.SUITES.values()], dtype=object)
-    names = [f"{prefixes[s]} {chr(65 + int(p) // 100 % 26)}{int(p) % 100 + 1}"
-             for s, p in zip(suite, position, strict=True)]
+    names = [
+        f"{prefixes[s]} {chr(65 + int(p) // 100 % 26)}{int(p) % 100 + 1}" for s, p in zip(suite, position, strict=True)
+    ]
     created = idx["tenant_created"][tenant] + rng.integers(0, 30 * 86400, n) * SECOND
     updated = np.where(retired, clock.before_as_of(created + rng.integers(100, 1400, n) * DAY, rng), created)
     idx.update(resource_tenant=tenant, resource_suite=suite, resource_capacity=capacity, resource_live=~retired)
@@ -225,8 +253,10 @@ def build_services(world: World) -> None:
     retired (soft-deleted) service no invoice uses."""
     rng = rng_for(world.seed, "services")
     n_tenants = len(world.clock.timezones)
-    catalogue = [(stay, "daycare" if code == "daycare" else "boarding", price)
-                 for code, (_, _, _, stay, price) in vocab.SUITES.items()]
+    catalogue = [
+        (stay, "daycare" if code == "daycare" else "boarding", price)
+        for code, (_, _, _, stay, price) in vocab.SUITES.items()
+    ]
     catalogue += list(vocab.EXTRAS) + [("Legacy flea bath", "grooming", 2000)]
     tenant = np.repeat(np.arange(n_tenants), len(catalogue))
     n = len(tenant)

@@ -95,8 +95,10 @@ def build_team_members(world: World) -> None:
     tenant = idx["team_tenant"][team]
     n = len(team)
     admin = np.r_[True, team[1:] != team[:-1]]
-    joined = np.maximum(idx["team_created"][team], idx["customer_created"][customer]) + rng.integers(
-        600, 60 * 86400, n) * SECOND
+    joined = (
+        np.maximum(idx["team_created"][team], idx["customer_created"][customer])
+        + rng.integers(600, 60 * 86400, n) * SECOND
+    )
     joined = clock.before_as_of(joined, rng)
     left = joined + rng.integers(30, 300, n) * DAY
     left = np.where((rng.random(n) < 0.1) & ~admin & (left < clock.as_of), left, NAT)
@@ -159,8 +161,15 @@ def build_activities(world: World) -> None:
     points = np.rint((home[:, None, :] + steps) * 1e5).astype(np.int64)
 
     tables = world.tables
-    idx.update(activity_customer=customer, activity_team=team, activity_deleted=deleted, activity_date=days,
-               activity_distance=distance, activity_duration=duration, activity_created=created)
+    idx.update(
+        activity_customer=customer,
+        activity_team=team,
+        activity_deleted=deleted,
+        activity_date=days,
+        activity_distance=distance,
+        activity_duration=duration,
+        activity_created=created,
+    )
     tables["activities"] = {
         "id": uuids(rng, n),
         "tenant_id": tables["tenants"]["id"][tenant],

@@ -104,26 +104,31 @@ def settle_signups(world: World, first_booked: np.ndarray) -> None:
     clock = world.clock
     tenant_created = world.idx["tenant_created"][world.idx["customer_tenant"]]
     before_booking = first_booked - rng.integers(3600, 30 * 86400, len(first_booked)) * SECOND
-    created = np.where(np.isnat(first_booked), world.idx["customer_created"],
-                       np.minimum(world.idx["customer_created"], before_booking))
+    created = np.where(
+        np.isnat(first_booked), world.idx["customer_created"], np.minimum(world.idx["customer_created"], before_booking)
+    )
     created = np.maximum(created, tenant_created + 60 * SECOND)
     n = len(created)
     deleted = world.idx["customer_deleted"]
     updated = np.where(rng.random(n) < 0.3, clock.before_as_of(created + rng.integers(1, 400, n) * DAY, rng), created)
     updated = np.maximum(updated, created)
     world.idx["customer_created"] = created
-    world.tables["customers"].update({
-        "created_at": created,
-        "updated_at": updated,
-        "deleted_at": np.where(deleted, updated, np.datetime64("NaT")),
-        "version": 1 + (updated > created) + (deleted & (updated > created)),
-    })
+    world.tables["customers"].update(
+        {
+            "created_at": created,
+            "updated_at": updated,
+            "deleted_at": np.where(deleted, updated, np.datetime64("NaT")),
+            "version": 1 + (updated > created) + (deleted & (updated > created)),
+        }
+    )
     owner = world.idx["pet_owner"]
     pet_created = created[owner] + rng.integers(0, 600, len(owner)) * SECOND
     pet_deleted = deleted[owner]
     pet_updated = np.where(pet_deleted, np.maximum(updated[owner], pet_created), pet_created)
-    world.tables["pets"].update({
-        "created_at": pet_created,
-        "updated_at": pet_updated,
-        "deleted_at": np.where(pet_deleted, pet_updated, np.datetime64("NaT")),
-    })
+    world.tables["pets"].update(
+        {
+            "created_at": pet_created,
+            "updated_at": pet_updated,
+            "deleted_at": np.where(pet_deleted, pet_updated, np.datetime64("NaT")),
+        }
+    )

@@ -36,8 +36,16 @@ for _i, _c in enumerate(b"ABCDEF"):
 
 def pg_kind(sql_type: TypeEngine) -> str:
     """The binary wire format of a column type of the source schema."""
-    for python_type, kind in ((UUID, "uuid"), (BigInteger, "int8"), (Integer, "int4"), (Boolean, "bool"),
-                              (TIMESTAMP, "timestamptz"), (Date, "date"), (JSONB, "jsonb"), (Text, "text")):
+    for python_type, kind in (
+        (UUID, "uuid"),
+        (BigInteger, "int8"),
+        (Integer, "int4"),
+        (Boolean, "bool"),
+        (TIMESTAMP, "timestamptz"),
+        (Date, "date"),
+        (JSONB, "jsonb"),
+        (Text, "text"),
+    ):
         if isinstance(sql_type, python_type):
             return kind
     raise TypeError(f"no binary COPY format for {sql_type!r}")
@@ -54,7 +62,7 @@ def _fixed(values: np.ndarray, null: np.ndarray | None, dtype: str) -> tuple[np.
 
 def _uuid(values: np.ndarray):
     n = len(values)
-    text = np.ascontiguousarray(values.astype("S36")).view(np.uint8).reshape(n, 36)
+    text = np.ascontiguousarray(values if values.dtype == "S36" else values.astype("S36")).view(np.uint8).reshape(n, 36)
     nibbles = _NIBBLE[text[:, _HEX_DIGITS]]
     data = (nibbles[:, 0::2] << 4) | nibbles[:, 1::2]
     return data, None, np.where(values == NULL_TEXT, -1, 16).astype(np.int32)
@@ -143,7 +151,9 @@ def copy_binary(columns: Sequence, kinds: Sequence[str]) -> bytes:
                 keep = keep[fast] if keep is not None else None
         present = length >= 0
         data_parts += [length.astype(">i4").view(np.uint8).reshape(len(fast), 4), data]
-        keep_parts += [np.ones((len(fast), 4), bool),
-                       (keep & present[:, None]) if keep is not None else np.repeat(present[:, None], data.shape[1], 1)]
+        keep_parts += [
+            np.ones((len(fast), 4), bool),
+            (keep & present[:, None]) if keep is not None else np.repeat(present[:, None], data.shape[1], 1),
+        ]
     matrix, keep = np.hstack(data_parts), np.hstack(keep_parts)
     return matrix[keep].tobytes() + tail

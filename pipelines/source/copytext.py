@@ -1,4 +1,8 @@
-"""Numpy columns -> PostgreSQL COPY text, vectorised.
+"""How the builders hold column values, and those values as PostgreSQL COPY text.
+
+The generator loads with binary COPY (copybinary.py); the text writer here is the
+baseline bench/source.py measures it against, and the helpers (seeded RNGs, uuids,
+fixed-point numbers, cells made of parts) build the values both writers take.
 
 A column is a numpy array whose dtype says how it is written:
   S (bytes)          written as is (uuids, vocabulary words); b"\\N" is NULL
@@ -8,7 +12,7 @@ A column is a numpy array whose dtype says how it is written:
   object             str or None, escaped per row (rare free text, odd text, huge notes)
 
 Rows are assembled as one uint8 matrix of fixed-width cells padded with NUL bytes, which
-one `bytes.replace` strips: no Python work per row except for object columns.
+one boolean index drops: no Python work per row except for object columns.
 """
 
 from __future__ import annotations
@@ -45,9 +49,7 @@ def uuids(rng: np.random.Generator, n: int) -> np.ndarray:
 
 def escape(value: str) -> bytes:
     """One text value in COPY text format."""
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r").encode("utf-8")
-    )
+    return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r").encode("utf-8")
 
 
 def _dates(values: np.ndarray) -> np.ndarray:
@@ -132,16 +134,21 @@ def copy_text(columns: Sequence[np.ndarray]) -> bytes:
 
 
 def fixed_point(values: np.ndarray, decimals: int) -> np.ndarray:
-    """Integers scaled by 10**decimals as decimal text ("-33.87012"), an S array."""
+    """Integers scaled by 10**decimals as decimal text ("-33.87012"), an S array.
+
+    Digits come from integer arithmetic (numpy's int -> str cast is slow); leading zeros
+    and the sign of positive numbers are NUL padding, dropped when rows are written.
+    """
     n = len(values)
-    magnitude = np.abs(values)
-    unit = 10**decimals
-    sign = np.where(values < 0, b"-", b"").astype("S1").view(np.uint8).reshape(n, 1)
-    whole = (magnitude // unit).astype(f"S{_digits(magnitude // unit)}")
-    whole_bytes = whole.view(np.uint8).reshape(n, whole.dtype.itemsize)
-    fraction = (magnitude % unit + unit).astype(f"S{decimals + 1}").view(np.uint8).reshape(n, decimals + 1)[:, 1:]
+    magnitude = np.abs(values).astype(np.int64)
+    whole = max(1, len(str(int(magnitude.max(initial=0)) // 10**decimals)))
+    powers = 10 ** np.arange(whole + decimals - 1, -1, -1, dtype=np.int64)
+    digits = (magnitude[:, None] // powers % 10).astype(np.uint8) + ord("0")
+    leading = np.cumsum(digits[:, : whole - 1] != ord("0"), axis=1) == 0
+    digits[:, : whole - 1][leading] = 0
+    sign = np.where(values < 0, ord("-"), 0).astype(np.uint8)[:, None]
     dot = np.full((n, 1), ord("."), np.uint8)
-    matrix = np.hstack([sign, whole_bytes, dot, fraction])
+    matrix = np.hstack([sign, digits[:, :whole], dot, digits[:, whole:]])
     return matrix.view(f"S{matrix.shape[1]}").ravel()
 
 

@@ -73,15 +73,29 @@ class GenerateResult:
 
 
 BUILD_STEPS = (
-    build_parties.build_tenants, build_parties.build_customers, build_parties.build_pets,
-    build_boarding.draw_stays, build_boarding.build_resources, build_boarding.build_services,
-    build_boarding.build_reservations, build_billing.build_invoices, build_engagement.build_teams,
-    build_engagement.build_team_members, build_engagement.build_activities, build_engagement.build_achievements,
+    build_parties.build_tenants,
+    build_parties.build_customers,
+    build_parties.build_pets,
+    build_boarding.draw_stays,
+    build_boarding.build_resources,
+    build_boarding.build_services,
+    build_boarding.build_reservations,
+    build_billing.build_invoices,
+    build_engagement.build_teams,
+    build_engagement.build_team_members,
+    build_engagement.build_activities,
+    build_engagement.build_achievements,
 )
 
 
-def build_world(*, scale: float, seed: int, reference_date: date, anomaly_rates: AnomalyRates | None = None,
-                on_step: Callable[[str], None] = lambda name: None) -> tuple[World, list[dict]]:
+def build_world(
+    *,
+    scale: float,
+    seed: int,
+    reference_date: date,
+    anomaly_rates: AnomalyRates | None = None,
+    on_step: Callable[[str], None] = lambda name: None,
+) -> tuple[World, list[dict]]:
     """Every table in memory plus the manifest entries; touches no database.
 
     Order matters: rows first, then row anomalies (which move activities and members),
@@ -104,9 +118,16 @@ def build_world(*, scale: float, seed: int, reference_date: date, anomaly_rates:
     return world, injector.entries
 
 
-def generate(ops_url: str, *, scale: float, seed: int, reference_date: date,
-             anomaly_rates: AnomalyRates | None = None, progress: bool = False,
-             manifest_path: Path | None = None) -> GenerateResult:
+def generate(
+    ops_url: str,
+    *,
+    scale: float,
+    seed: int,
+    reference_date: date,
+    anomaly_rates: AnomalyRates | None = None,
+    progress: bool = False,
+    manifest_path: Path | None = None,
+) -> GenerateResult:
     """(Re)create the app schema if missing and REPLACE its data; see the module docstring."""
     from pipelines.settings import get_settings
 
@@ -120,8 +141,9 @@ def generate(ops_url: str, *, scale: float, seed: int, reference_date: date,
             if bar:
                 bar.update(build_task, advance=1, description=f"build {name}")
 
-        world, entries = build_world(scale=scale, seed=seed, reference_date=reference_date, anomaly_rates=rates,
-                                     on_step=step)
+        world, entries = build_world(
+            scale=scale, seed=seed, reference_date=reference_date, anomaly_rates=rates, on_step=step
+        )
         built = time.perf_counter()
         create_source_schema(ops_url)
         run = Run(seed, scale, reference_date, reference_date)
@@ -129,13 +151,25 @@ def generate(ops_url: str, *, scale: float, seed: int, reference_date: date,
     _analyze(ops_url)
     write_manifest(manifest_path, run, entries)
     finished = time.perf_counter()
-    return GenerateResult(rows=rows, seconds=finished - started, build_seconds=built - started,
-                          load_seconds=finished - built, manifest_path=manifest_path,
-                          anomalies=dict(Counter(entry["anomaly"] for entry in entries)))
+    return GenerateResult(
+        rows=rows,
+        seconds=finished - started,
+        build_seconds=built - started,
+        load_seconds=finished - built,
+        manifest_path=manifest_path,
+        anomalies=dict(Counter(entry["anomaly"] for entry in entries)),
+    )
 
 
-def _load(ops_url: str, world: World, bar, record: Callable[[psycopg.Connection], None], *,
-          binary: bool = True, rebuild_indexes: bool = True) -> dict[str, int]:
+def _load(
+    ops_url: str,
+    world: World,
+    bar,
+    record: Callable[[psycopg.Connection], None],
+    *,
+    binary: bool = True,
+    rebuild_indexes: bool = True,
+) -> dict[str, int]:
     """One transaction: truncate, COPY every table, rebuild indexes, `record(conn)` the run.
 
     `binary=False` (text COPY) and `rebuild_indexes=False` (load into the indexes) exist
@@ -149,8 +183,9 @@ def _load(ops_url: str, world: World, bar, record: Callable[[psycopg.Connection]
         try:
             conn.execute("set session_replication_role = replica")
         except psycopg.errors.InsufficientPrivilege as error:
-            raise GenerateError("generating needs a superuser on the ops database (to load with triggers off)") \
-                from error
+            raise GenerateError(
+                "generating needs a superuser on the ops database (to load with triggers off)"
+            ) from error
         conn.execute(f"truncate {tables} restart identity")
         for index in indexes:
             conn.execute(f"drop index if exists {SCHEMA}.{index.name}")
@@ -178,9 +213,11 @@ def _copy_jobs(world: World, rows: dict[str, int], binary: bool) -> Iterator[Cal
         frame = world.tables[name]
         kinds = [pg_kind(metadata.tables[f"{SCHEMA}.{name}"].c[column].type) for column in frame]
         for start in range(0, rows[name], CHUNK_ROWS):
+
             def job(name=name, frame=frame, start=start, kinds=kinds):
                 chunk = [values[start : start + CHUNK_ROWS] for values in frame.values()]
                 return name, len(chunk[0]), copy_binary(chunk, kinds) if binary else copy_text(chunk)
+
             yield job
 
 

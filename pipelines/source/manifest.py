@@ -63,8 +63,15 @@ def record_run(conn: psycopg.Connection, run: Run, rates: dict[str, float], entr
         "copy generator.anomalies (table_name, record_key, tenant_id, anomaly, details) from stdin"
     ) as copy:
         for entry in entries:
-            copy.write_row((entry["table"], entry["key"], entry["tenant_id"], entry["anomaly"],
-                            json.dumps(entry["details"], ensure_ascii=False)))
+            copy.write_row(
+                (
+                    entry["table"],
+                    entry["key"],
+                    entry["tenant_id"],
+                    entry["anomaly"],
+                    json.dumps(entry["details"], ensure_ascii=False),
+                )
+            )
 
 
 def current_run(conn: psycopg.Connection) -> Run | None:

@@ -103,12 +103,16 @@ def find_anomalies(conn: psycopg.Connection) -> dict[str, set[tuple[str, str]]]:
         child_key = "id" if child not in ("customer_stats", "team_progress") else column
         child_live = "and c.deleted_at is null" if "deleted_at" in metadata.tables[f"app.{child}"].c else ""
         parent_gone = "or p.deleted_at is not null" if "deleted_at" in metadata.tables[f"app.{parent}"].c else ""
-        found[kind or f"orphan {child}.{column}"] |= set(conn.execute(f"""
+        found[kind or f"orphan {child}.{column}"] |= set(
+            conn.execute(f"""
             select '{child}', c.{child_key}::text from app.{child} c left join app.{parent} p on p.id = c.{column}
-            where c.{column} is not null {child_live} and (p.id is null {parent_gone})""").fetchall())
-        found[CROSS_TENANT.get((child, column), f"cross-tenant {child}.{column}")] |= set(conn.execute(f"""
+            where c.{column} is not null {child_live} and (p.id is null {parent_gone})""").fetchall()
+        )
+        found[CROSS_TENANT.get((child, column), f"cross-tenant {child}.{column}")] |= set(
+            conn.execute(f"""
             select '{child}', c.{child_key}::text from app.{child} c join app.{parent} p on p.id = c.{column}
-            where p.tenant_id <> c.tenant_id""").fetchall())
+            where p.tenant_id <> c.tenant_id""").fetchall()
+        )
     for kind, sql in KIND_QUERIES.items():
         found[kind] |= set(conn.execute(sql).fetchall())
     return {kind: rows for kind, rows in found.items() if rows}

@@ -40,8 +40,9 @@ def spread(rng: np.random.Generator, total: int, weights: np.ndarray, minimum: i
     return rng.multinomial(extra, weights / weights.sum()) + minimum
 
 
-def pick_within(rng: np.random.Generator, groups: np.ndarray, candidates: np.ndarray,
-                group_of: np.ndarray, n_groups: int) -> np.ndarray:
+def pick_within(
+    rng: np.random.Generator, groups: np.ndarray, candidates: np.ndarray, group_of: np.ndarray, n_groups: int
+) -> np.ndarray:
     """For each entry of `groups`, a uniformly random candidate of that group.
 
     `candidates` are row indexes into `group_of` (each row's group). Groups without

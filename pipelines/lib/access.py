@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from pipelines.lib import validation
+from pipelines.settings import Settings, get_settings
 
 LOADER = "warehouse_loader"
 TRANSFORMER = "warehouse_transformer"
@@ -53,6 +54,23 @@ as $$
     where pg_catalog.pg_has_role(current_user, roles.oid, 'MEMBER')
 $$;
 
+-- PII is hashed with a secret salt kept in a table nobody but the admin reads: models
+-- call security.hash_pii(email), so neither compiled SQL in target/ nor dbt logs ever
+-- contain the salt. SECURITY DEFINER runs as the admin; execute is granted to the transformer.
+create table if not exists security.pii_salt (
+    singleton boolean primary key default true check (singleton),
+    salt text not null
+);
+revoke all on security.pii_salt from public;
+
+create or replace function security.hash_pii(value text) returns text
+language sql stable strict security definer parallel safe
+set search_path = pg_catalog
+as $$
+    select encode(sha256(convert_to((select salt from security.pii_salt) || ':' || lower(btrim(value)), 'UTF8')), 'hex')
+$$;
+revoke all on function security.hash_pii(text) from public;
+
 alter table security.tenant_members enable row level security;
 alter table security.tenant_members force row level security;
 drop policy if exists own_memberships on security.tenant_members;
@@ -75,21 +93,57 @@ def _ident(name: str) -> sql.Identifier:
     return sql.Identifier(name)
 
 
-def init_access(warehouse_url: str) -> None:
-    """Create group roles, schemas, ownership and default privileges (idempotent)."""
+def pii_salt(settings: Settings) -> str:
+    """The salt of PII hashes: KENNELWORKS_PII_SALT, else one generated once under the home (0600)."""
+    if settings.pii_salt:
+        return settings.pii_salt
+    path = settings.home / "pii.salt"
+    if not path.exists():
+        settings.home.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def init_access(warehouse_url: str, salt: str | None = None) -> None:
+    """Create group roles, schemas, ownership and default privileges (idempotent).
+
+    Cheap when everything is in place (it only writes what differs), so every dbt build
+    runs it first: a fresh warehouse and an existing one end up the same. Roles are
+    server-wide, so two databases initialised at once can collide on a role row: retried.
+    """
+    for attempt in range(3):
+        try:
+            return _init_access(warehouse_url, salt)
+        except (psycopg.errors.InternalError_, psycopg.errors.UniqueViolation, psycopg.errors.DeadlockDetected):
+            if attempt == 2:
+                raise
+
+
+def _init_access(warehouse_url: str, salt: str | None = None) -> None:
+    salt = salt or pii_salt(get_settings())
     with psycopg.connect(warehouse_url) as conn:
+        # One initialiser at a time per database (roles are server-wide, so also retry below).
+        conn.execute("select pg_advisory_xact_lock(hashtext('kennelworks.init_access'))")
         database = conn.info.dbname
         for role in GROUP_ROLES:
-            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
-            if not exists:
+            attributes = conn.execute(
+                "select rolcanlogin or rolsuper or rolcreatedb or rolcreaterole or rolreplication or rolbypassrls "
+                "from pg_roles where rolname = %s",
+                (role,),
+            ).fetchone()
+            if attributes is None:
                 conn.execute(sql.SQL("create role {} nologin").format(_ident(role)))
-            conn.execute(
-                sql.SQL("alter role {} nologin nosuperuser nocreatedb nocreaterole noreplication nobypassrls").format(
-                    _ident(role)
+            elif attributes[0]:
+                conn.execute(
+                    sql.SQL("alter role {} nologin nosuperuser nocreatedb nocreaterole noreplication nobypassrls").format(
+                        _ident(role)
+                    )
                 )
-            )
         # dbt builds as the transformer (SET ROLE), extraction as the loader: the admin must be a member.
-        conn.execute(sql.SQL("grant {}, {} to current_user").format(_ident(TRANSFORMER), _ident(LOADER)))
+        for role in (TRANSFORMER, LOADER):
+            if not conn.execute("select pg_has_role(current_user, %s, 'MEMBER')", (role,)).fetchone()[0]:
+                conn.execute(sql.SQL("grant {} to current_user").format(_ident(role)))
         conn.execute(sql.SQL("revoke all on database {} from public").format(_ident(database)))
         # The embedded server also holds the operational source and Dagster's storage: nobody but the admin connects there.
         for (other,) in conn.execute("select datname from pg_database where datname in ('ops', 'dagster')").fetchall():
@@ -118,6 +172,13 @@ def init_access(warehouse_url: str) -> None:
             for schema in schemas:
                 conn.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(schema), _ident(role)))
         conn.execute(SECURITY_SQL)
+        conn.execute(
+            "insert into security.pii_salt (salt) values (%s) on conflict (singleton) do update set salt = excluded.salt "
+            "where security.pii_salt.salt is distinct from excluded.salt",
+            (salt,),
+        )
+        conn.execute(sql.SQL("grant execute on function security.hash_pii(text) to {}").format(_ident(TRANSFORMER)))
+        _hand_over_relations(conn)
         conn.execute(sql.SQL("grant usage on schema security to {}, {}").format(_ident(TENANT_ANALYST), _ident(TRANSFORMER)))
         conn.execute(sql.SQL("grant select on security.tenant_members to {}, {}").format(_ident(TENANT_ANALYST), _ident(TRANSFORMER)))
         conn.execute("revoke all on function security.current_tenant_ids() from public")
@@ -126,6 +187,25 @@ def init_access(warehouse_url: str) -> None:
                 _ident(TENANT_ANALYST), _ident(TRANSFORMER)
             )
         )
+
+
+def _hand_over_relations(conn: psycopg.Connection) -> None:
+    """Relations built before the transformer owned its schemas (e.g. by an older build) change owner."""
+    rows = conn.execute(
+        """
+        select format('alter %%s %%I.%%I owner to %%I',
+                      case c.relkind when 'v' then 'view' when 'm' then 'materialized view' else 'table' end,
+                      n.nspname, c.relname, %s::text)
+        from pg_class as c
+        join pg_namespace as n on n.oid = c.relnamespace
+        where n.nspname = any(%s::text[])
+          and c.relkind in ('r', 'p', 'v', 'm')
+          and pg_get_userbyid(c.relowner) <> %s::name
+        """,
+        (TRANSFORMER, list(TRANSFORMER_SCHEMAS), TRANSFORMER),
+    ).fetchall()
+    for (statement,) in rows:
+        conn.execute(statement)
 
 
 def _own_schema(conn: psycopg.Connection, schema: str, owner: str) -> None:

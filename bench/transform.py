@@ -177,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
         "incremental_partitions_rebuilt": int(incremental_history.get("rebuilt", 0)),
         "incremental_months": incremental_history.get("months", ""),
         "incremental_over_full": round(incremental_seconds / full_seconds, 3),
+        "incremental_history_over_full_history": round(
+            node_seconds(incremental, "fct_reservation_history") / node_seconds(full, "fct_reservation_history"), 3
+        ),
         "target_incremental_over_full": 0.10,
         "swap_lock_db_ms": float(incremental_history.get("swap_db_ms", "nan")),
         "swap_with_commit_ms": float(incremental_history.get("swap_ms", "nan")),

@@ -10,22 +10,26 @@ import pytest
 from pipelines.lib.extract import REGISTRY
 from pipelines.source.create import create_source_schema
 
+_SHARED: dict[str, tuple[str, str]] = {}
 
-@pytest.fixture(scope="module")
+
+@pytest.fixture()
 def databases(make_database) -> tuple[str, str]:
-    """(ops_url, warehouse_url) shared by one module's tests; `pair` empties them for each test.
+    """(ops_url, warehouse_url) shared by every extraction test; `empty_pair` empties them.
 
-    Creating and dropping databases costs a checkpoint each on a busy server; emptying
-    schemas costs next to nothing, so each module makes only two databases.
+    Creating and dropping a database costs a checkpoint on a busy server; emptying
+    schemas costs next to nothing, so the whole extraction suite makes two databases.
     """
-    return make_database("xops"), make_database("xwh")
+    if "pair" not in _SHARED:
+        _SHARED["pair"] = (make_database("xops"), make_database("xwh"))
+    return _SHARED["pair"]
 
 
 @pytest.fixture()
 def empty_pair(databases) -> tuple[str, str]:
     """A source with an empty app schema and a warehouse without raw or meta."""
     ops, warehouse = databases
-    for url, schemas in ((ops, ("app",)), (warehouse, ("raw", "meta", "bench"))):
+    for url, schemas in ((ops, ("app", "generator")), (warehouse, ("raw", "meta"))):
         with psycopg.connect(url) as conn:
             for schema in schemas:
                 conn.execute(f"drop schema if exists {schema} cascade")

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 import psycopg
-from extract_support import assert_raw_matches_source, databases, scalar  # noqa: F401 (fixtures)
+from extract_support import assert_raw_matches_source, databases, empty_pair, scalar  # noqa: F401 (fixtures)
 
 from pipelines.lib.extract import REGISTRY, load_all
 from pipelines.source.generate import generate
 from pipelines.source.simulate import simulate
 
 
-def test_generated_source_then_simulated_traffic_lands_row_for_row(databases, tmp_path):  # noqa: F811
-    ops, warehouse = databases
+def test_generated_source_then_simulated_traffic_lands_row_for_row(empty_pair, tmp_path):  # noqa: F811
+    ops, warehouse = empty_pair
     generate(ops, scale=0.01, seed=11, reference_date=date(2026, 11, 1), manifest_path=tmp_path / "manifest.json")
     load_all(ops, warehouse)
     traffic = simulate(ops, days=2, seed=11)

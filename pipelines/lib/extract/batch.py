@@ -92,9 +92,13 @@ class Batch:
 
     # -- copying -------------------------------------------------------------
 
-    def _copy(self, select: sql.Composable, target: sql.Composable, *, whole_table: bool, pause: bool = True):
+    def _copy(
+        self, select: sql.Composable, target: sql.Composable, *, whole_table: bool, pause: bool = True,
+        freeze: bool = False,
+    ):  # fmt: skip
         copy_out = sql.SQL("copy ({}) to stdout (format binary)").format(select)
-        copy_from = sql.SQL("copy {} from stdin (format binary)").format(target)
+        options = sql.SQL("format binary, freeze") if freeze else sql.SQL("format binary")
+        copy_from = sql.SQL("copy {} from stdin ({})").format(target, options)
         reader = self.reader
         if reader == "auto":
             reader = choose_reader(self._estimated_rows() if whole_table else 0)
@@ -136,6 +140,7 @@ class Batch:
 
         The table is created in this transaction, so with wal_level=minimal its COPY
         writes no WAL, and one index build is far cheaper than a million index inserts.
+        Readers never see a half-loaded table: it does not exist for them until the commit.
         """
         load_definitions = sql.SQL(", ").join(
             [
@@ -148,7 +153,9 @@ class Batch:
             sql.SQL("create table {} ({}, {})").format(self.raw, _definitions(self.source_columns), load_definitions)
         )
         target = sql.SQL("{} ({})").format(self.raw, _ids(self.names))
-        copied = self._copy(self._select_rows(None), target, whole_table=True)
+        # FREEZE (allowed: the table is new in this transaction) writes rows already frozen
+        # with hint bits set, so the first upsert or dbt scan does not rewrite every page.
+        copied = self._copy(self._select_rows(None), target, whole_table=True, freeze=True)
         self.warehouse.execute(
             sql.SQL(
                 "alter table {} alter column _extracted_at drop default, alter column _batch_id drop default"

@@ -29,7 +29,11 @@ GROUP_ROLES = (LOADER, TRANSFORMER, FINANCE_READER, ANALYST, TENANT_ANALYST)
 
 LOADER_SCHEMAS = ("raw", "meta")
 TRANSFORMER_SCHEMAS = ("staging", "intermediate", "marts", "reporting", "archive", "dq")
-READER_SCHEMAS = {ANALYST: ("reporting",), TENANT_ANALYST: ("reporting",), FINANCE_READER: ("reporting", "marts", "archive")}
+READER_SCHEMAS = {
+    ANALYST: ("reporting", "marts"),
+    TENANT_ANALYST: ("reporting", "marts"),
+    FINANCE_READER: ("reporting", "marts", "archive"),
+}
 
 SECURITY_SQL = """
 create schema if not exists security;
@@ -152,6 +156,10 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
             sql.SQL("grant connect on database {} to {}").format(
                 _ident(database), sql.SQL(", ").join(_ident(role) for role in GROUP_ROLES)
             )
+        )
+        # Builds and loads stage data in temporary tables (dbt unit tests, extraction's staging).
+        conn.execute(
+            sql.SQL("grant temporary on database {} to {}, {}").format(_ident(database), _ident(TRANSFORMER), _ident(LOADER))
         )
         conn.execute("revoke all on schema public from public")
         for schema in LOADER_SCHEMAS:

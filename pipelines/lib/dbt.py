@@ -23,6 +23,7 @@ from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 
+from pipelines.lib.access import TRANSFORMER, init_access
 from pipelines.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT
@@ -55,17 +56,22 @@ def dbt_environment(warehouse_url: str) -> dict[str, str]:
         "DBT_USER": str(parts["user"]),
         "DBT_PASSWORD": str(parts.get("password") or ""),
         "DBT_DATABASE": str(parts["dbname"]),
+        # dbt builds as the transformer (SET ROLE): it owns the schemas it builds, and
+        # row-level security (forced even for owners) applies to it like to everyone else.
+        "DBT_ROLE": TRANSFORMER,
     }
 
 
 @contextmanager
 def dbt_env(warehouse_url: str) -> Iterator[dict[str, str]]:
-    """Set the DBT_* variables for the duration of one dbt call, then restore the previous values.
+    """Prepare the warehouse's access model, then set the DBT_* variables for one dbt call.
 
     dbt (in-process or as dagster-dbt's subprocess) reads the process environment; the lock
     keeps two concurrent calls in one process from seeing each other's connection.
     """
     values = dbt_environment(warehouse_url)
+    # Roles, schemas and the PII salt in place before any model is built (a no-op when they are).
+    init_access(warehouse_url)
     with _ENV_LOCK:
         saved = {key: os.environ.get(key) for key in values}
         os.environ.update(values)

@@ -17,8 +17,10 @@
     {%- set materialized = config.get('materialized') -%}
     {%- set schema = relation.schema -%}
     {%- set readers = kennelworks_readers(relation) -%}
-    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
-    {%- set has_tenant = 'tenant_id' in columns -%}
+    {#- pg_attribute, not information_schema (which omits materialized views) -#}
+    {%- set has_tenant = run_query(
+        "select 1 from pg_attribute where attrelid = '" ~ relation ~ "'::regclass and attname = 'tenant_id' and not attisdropped"
+    ).rows | length > 0 -%}
 
     {%- if materialized == 'view' %}
     alter view {{ relation }} set (security_invoker = true);
@@ -56,7 +58,9 @@
 {% macro kennelworks_readers(relation) -%}
     {%- set finance = relation.identifier in var('finance_relations') -%}
     {%- set readers = [] -%}
-    {%- if relation.schema == 'reporting' -%}
+    {#- marts too: reporting views are security_invoker, so their readers need the marts
+        underneath (row-level security still limits tenant analysts to their rows) -#}
+    {%- if relation.schema in ('reporting', 'marts') -%}
         {%- do readers.extend(['analyst', 'tenant_analyst']) -%}
     {%- endif -%}
     {%- if finance -%}

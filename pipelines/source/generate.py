@@ -8,7 +8,8 @@ Same seed + reference date => identical rows, uuids and timestamps included.
 
 Speed: during the load the session runs with `session_replication_role = replica`, so
 neither the audit/updated_at triggers nor the FK checks fire (the builders keep FKs valid
-by construction); secondary indexes are dropped and rebuilt once after the COPY; COPY
+by construction); secondary indexes and the primary keys no foreign key depends on are dropped and
+rebuilt once after the COPY; COPY
 is binary (no text parsing on the server), into tables truncated in the same transaction,
 so it writes no WAL (wal_level=minimal), and FREEZE spares the later vacuum.
 """
@@ -37,7 +38,7 @@ from pipelines.source.copybinary import HEADER, TRAILER, copy_binary, pg_kind
 from pipelines.source.copytext import copy_text
 from pipelines.source.create import create_source_schema
 from pipelines.source.manifest import Run, record_run, write_manifest
-from pipelines.source.schema import SCHEMA, metadata
+from pipelines.source.schema import SCHEMA, metadata, primary_key
 from pipelines.source.world import World
 
 TENANTS_AT_SCALE_ONE = 50
@@ -172,13 +173,13 @@ def _load(
 ) -> dict[str, int]:
     """One transaction: truncate, COPY every table, rebuild indexes, `record(conn)` the run.
 
-    `binary=False` (text COPY) and `rebuild_indexes=False` (load into the indexes) exist
+    `binary=False` (text COPY) and `rebuild_indexes=False` (load into the keys and indexes) exist
     for bench/source.py, which measures them against the defaults.
     """
     rows = {name: world.rows(name) for name in LOADED_TABLES}
     task = bar.add_task("load", total=sum(rows.values())) if bar else None
     tables = ", ".join(f"{SCHEMA}.{name}" for name in APP_TABLES)
-    indexes = [index for table in metadata.sorted_tables for index in table.indexes] if rebuild_indexes else []
+    rebuilt = _rebuilt_keys() if rebuild_indexes else []
     with psycopg.connect(ops_url) as conn:
         try:
             conn.execute("set session_replication_role = replica")
@@ -187,8 +188,8 @@ def _load(
                 "generating needs a superuser on the ops database (to load with triggers off)"
             ) from error
         conn.execute(f"truncate {tables} restart identity")
-        for index in indexes:
-            conn.execute(f"drop index if exists {SCHEMA}.{index.name}")
+        for drop, _ in rebuilt:
+            conn.execute(drop)
         options = "format binary, freeze" if binary else "freeze"
         for name, chunks in groupby(_prefetched(_copy_jobs(world, rows, binary)), key=lambda chunk: chunk[0]):
             columns = ", ".join(world.tables[name])
@@ -201,10 +202,32 @@ def _load(
                 copy.write(TRAILER if binary else b"")
         if bar:
             bar.update(task, description="index")
-        for index in indexes:
-            conn.execute(str(CreateIndex(index).compile(dialect=postgresql.dialect())))
+        for _, create in rebuilt:
+            conn.execute(create)
         record(conn)
     return rows
+
+
+def _rebuilt_keys() -> list[tuple[str, str]]:
+    """(drop, create) SQL of what is cheaper to build once after the COPY than to maintain
+    row by row: every secondary index, and the primary keys no foreign key depends on
+    (building a btree by sorting beats millions of random uuid inserts)."""
+    referenced = {fk.column.table.name for table in metadata.sorted_tables for fk in table.foreign_keys}
+    keys = [
+        (
+            f"alter table {SCHEMA}.{table.name} drop constraint if exists {table.name}_pkey",
+            f"alter table {SCHEMA}.{table.name} add constraint {table.name}_pkey "
+            f"primary key ({', '.join(primary_key(table))})",
+        )
+        for table in metadata.sorted_tables
+        if table.name not in referenced
+    ]
+    indexes = [
+        (f"drop index if exists {SCHEMA}.{index.name}", str(CreateIndex(index).compile(dialect=postgresql.dialect())))
+        for table in metadata.sorted_tables
+        for index in table.indexes
+    ]
+    return keys + indexes
 
 
 def _copy_jobs(world: World, rows: dict[str, int], binary: bool) -> Iterator[Callable[[], tuple[str, int, bytes]]]:

@@ -47,8 +47,17 @@ def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments():
         "DBT_USER": "loader",
         "DBT_PASSWORD": "s3cret",
         "DBT_DATABASE": "warehouse",
+        "DBT_ROLE": "warehouse_transformer",
     }
     assert "s3cret" not in " ".join(dbt_args(["build"], vars={"run_date": "2026-03-15"}))
+
+
+def test_the_manifest_is_prepared_without_a_database(tmp_path):
+    from pipelines.lib.dbt import prepare_manifest
+
+    manifest = prepare_manifest(target_path=tmp_path)
+    nodes = json.loads(manifest.read_text())["nodes"]
+    assert nodes["model.kennelworks.fct_reservation_history"]["schema"] == "marts"
 
 
 def test_monthly_partition_window_gives_its_months():

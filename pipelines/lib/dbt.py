@@ -70,8 +70,10 @@ def dbt_env(warehouse_url: str) -> Iterator[dict[str, str]]:
     keeps two concurrent calls in one process from seeing each other's connection.
     """
     values = dbt_environment(warehouse_url)
-    # Roles, schemas and the PII salt in place before any model is built (a no-op when they are).
-    init_access(warehouse_url)
+    # Roles, schemas and the PII salt in place before any model is built (a no-op when they are);
+    # not for `dbt parse`, which never connects (Dagster prepares its manifest without a server).
+    if warehouse_url != PARSE_ONLY_URL:
+        init_access(warehouse_url)
     with _ENV_LOCK:
         saved = {key: os.environ.get(key) for key in values}
         os.environ.update(values)
@@ -145,7 +147,9 @@ def dbt_args(
         str(target / "logs"),
     ]
     if select:
-        args += ["--select", *([select] if isinstance(select, str) else select)]
+        # cautious: a test runs only when all its parents are selected; eager would run a
+        # relationships test whose other parent this subset does not build (and may not exist yet)
+        args += ["--select", *([select] if isinstance(select, str) else select), "--indirect-selection", "cautious"]
     clean = validate_vars(vars)
     if clean:
         args += ["--vars", json.dumps(clean)]

@@ -150,3 +150,56 @@ def test_failure_sensor_records_an_alert(make_database, monkeypatch):
         rows = conn.execute("select run_id, job_name, failed_step, error from meta.alerts").fetchall()
     assert rows == [(result.run_id, "__ephemeral_asset_job__", "_always_fails", rows[0][3])]
     assert "source unreachable: connection refused" in rows[0][3]
+
+
+@pytest.fixture()
+def landed_source(make_database, monkeypatch, tmp_path):
+    """A small generated source landed in raw, nothing built yet; settings point at it."""
+    from pipelines.lib.extract import load_all
+    from pipelines.source.generate import generate
+
+    ops, warehouse = make_database("bf_ops"), make_database("bf_wh")
+    generate(ops, scale=0.01, seed=4, reference_date=dt.date(2026, 6, 30), manifest_path=tmp_path / "m.json")
+    load_all(ops, warehouse)
+    for name, url in (("OPS", ops), ("WAREHOUSE", warehouse), ("DAGSTER", warehouse)):
+        monkeypatch.setenv(f"{name}_DATABASE_URL", url)
+    get_settings.cache_clear()
+    yield warehouse
+    get_settings.cache_clear()
+
+
+def _history_comment(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        return conn.execute("select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')").fetchone()[0]
+
+
+def test_a_two_month_backfill_is_one_run_and_rebuilds_exactly_those_months(landed_source):
+    from pipelines.defs.orchestration.run import run_job
+
+    with dg.instance_for_test() as instance:
+        # the very first build of the history is a backfill: it must create the table itself
+        first = run_job("rebuild_reservation_months", first="2026-03-01", last="2026-04-01", instance=instance)
+        assert first.success, first.failed_steps
+        with psycopg.connect(landed_source) as conn:
+            built = conn.execute("select count(*) from marts.fct_reservation_history").fetchone()[0]
+            expected = conn.execute(
+                "select count(*) from raw.reservations r where r._deleted_in_source_at is null"
+            ).fetchone()[0]
+        assert 0 < built <= expected
+
+        second = run_job("rebuild_reservation_months", first="2026-03-01", last="2026-04-01", instance=instance)
+        assert second.success, second.failed_steps
+        assert "rebuilt=2; months=p202603,p202604;" in _history_comment(landed_source)
+        runs = instance.get_runs()
+        assert len(runs) == 2  # one run per backfill, not one per month
+        assert runs[0].tags["dagster/asset_partition_range_start"] == "2026-03-01"
+        assert runs[0].tags["dagster/asset_partition_range_end"] == "2026-04-01"
+
+
+def test_an_unknown_partition_is_a_clear_error():
+    from pipelines.defs.orchestration.run import run_job
+
+    with pytest.raises(RunRequestError, match="is not a partition"):
+        run_job("rebuild_reservation_months", partition="2026-03-15")
+    with pytest.raises(RunRequestError, match="no job named"):
+        run_job("nightly; drop table x")

@@ -94,12 +94,21 @@ def run_job(
     return _execute(job, tags, run_config, instance)
 
 
+def error_message(error) -> str:
+    """Dagster wraps the user's exception ("Error occurred while executing op ..."): give the cause too."""
+    messages = [error.message.strip()]
+    while error.cause is not None:
+        error = error.cause
+        messages.append(error.message.strip())
+    return " <- ".join(reversed(messages)) if len(messages) > 1 else messages[0]
+
+
 def _execute(job, tags, run_config, instance) -> JobRun:
     result = job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
     failures = {}
     for event in result.get_step_failure_events():
         error = event.event_specific_data.error if event.event_specific_data else None
-        failures[event.step_key] = error.message.strip() if error else "failed"
+        failures[event.step_key] = error_message(error) if error else "failed"
     materialized = sorted(
         {event.asset_key.to_user_string() for event in result.get_asset_materialization_events() if event.asset_key}
     )

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import dagster as dg
 
+from pipelines.defs.orchestration.run import error_message
 from pipelines.lib.alerts import RunAlert, record_alert
 from pipelines.lib.databases import database_urls
 
@@ -14,7 +15,7 @@ def failure_alert(context: dg.RunFailureSensorContext) -> RunAlert:
     step_failures = context.get_step_failure_events()
     first = step_failures[0] if step_failures else None
     if first is not None and first.event_specific_data and first.event_specific_data.error:
-        error = _root_cause(first.event_specific_data.error)
+        error = error_message(first.event_specific_data.error)
     else:
         error = context.failure_event.message or "run failed"
     return RunAlert(
@@ -23,15 +24,6 @@ def failure_alert(context: dg.RunFailureSensorContext) -> RunAlert:
         failed_step=first.step_key if first is not None else None,
         error=error,
     )
-
-
-def _root_cause(error) -> str:
-    """Dagster wraps the user's exception ("Error occurred while executing op ..."): report the cause too."""
-    messages = [error.message.strip()]
-    while error.cause is not None:
-        error = error.cause
-        messages.append(error.message.strip())
-    return " <- ".join(reversed(messages)) if len(messages) > 1 else messages[0]
 
 
 @dg.run_failure_sensor(name="record_failed_runs", default_status=dg.DefaultSensorStatus.RUNNING)

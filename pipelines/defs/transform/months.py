@@ -19,9 +19,12 @@ RESERVATION_MONTHS = dg.MonthlyPartitionsDefinition(start_date="2022-01-01", end
 
 @dg.op
 def rebuild_history_months(context: dg.OpExecutionContext, warehouse_db: PostgresResource) -> None:
+    # A range of months (a backfill launched as one run) arrives as one time window.
     window = context.partition_time_window
     months = months_in_window(window.start, window.end)
-    result = dbt_build(warehouse_db.url(), select="fct_reservation_history", vars={"reservation_months": months})
+    # "+": on a first-ever build the staging and integrity models under the history do not
+    # exist yet; they are views, so building them again costs next to nothing.
+    result = dbt_build(warehouse_db.url(), select="+fct_reservation_history", vars={"reservation_months": months})
     context.log_event(
         dg.AssetMaterialization(
             asset_key=HISTORY_KEY,
@@ -31,6 +34,6 @@ def rebuild_history_months(context: dg.OpExecutionContext, warehouse_db: Postgre
     )
 
 
-@dg.job(partitions_def=RESERVATION_MONTHS)
+@dg.job(partitions_def=RESERVATION_MONTHS, tags={"kennelworks/kind": "backfill"})
 def rebuild_reservation_months():
     rebuild_history_months()

@@ -91,12 +91,12 @@ def delete_insert_month(warehouse_url: str, month: str) -> float:
 
 
 def source_rows(ops_url: str, table: str | None = None) -> int:
-    """Live rows of one source table, or of all of them (estimates from the catalog)."""
+    """Rows of one source table, or of all of them (exact counts)."""
+    from pipelines.source.schema import metadata
+
+    tables = [table] if table else [t.name for t in metadata.sorted_tables]
     with psycopg.connect(ops_url) as conn:
-        query = "select coalesce(sum(n_live_tup), 0)::bigint from pg_stat_user_tables where schemaname = 'app'"
-        if table:
-            return conn.execute(f"select count(*) from app.{table}").fetchone()[0]
-        return conn.execute(query).fetchone()[0]
+        return sum(conn.execute(f"select count(*) from app.{name}").fetchone()[0] for name in tables)
 
 
 def busiest_month(warehouse_url: str) -> tuple[str, int]:

@@ -117,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                 "seconds": round(seconds, 2),
                 "rows_per_second": round(rows / seconds),
                 "speedup_vs_text": round(best[BASELINE] / seconds, 2),
+                "client_cpu_seconds": round(cpu[name][0], 2),
+                "server_cpu_seconds": round(cpu[name][1], 2),
+                "server_cpu_vs_text": round(cpu[BASELINE][1] / cpu[name][1], 2),
             }
             for name, seconds in best.items()
         },
@@ -129,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, figures in results["load"].items():
         print(
             f"  load {name:<24} {figures['seconds']:>7.1f} s {figures['rows_per_second']:>10,} rows/s "
-            f"x{figures['speedup_vs_text']} vs text"
+            f"x{figures['speedup_vs_text']} vs text; CPU client {figures['client_cpu_seconds']} s, "
+            f"server {figures['server_cpu_seconds']} s, text needs x{figures['server_cpu_vs_text']} of it"
         )
     print(
         f"  generate (build+load+analyze) {full.seconds:.1f} s = {full.rows_per_second:,.0f} rows/s; "

@@ -103,8 +103,14 @@ def error_message(error) -> str:
     return " <- ".join(reversed(messages)) if len(messages) > 1 else messages[0]
 
 
+# The terminal shows each step's own progress lines; Dagster's event stream stays in the
+# instance (the UI shows it) instead of flooding the console.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
 def _execute(job, tags, run_config, instance) -> JobRun:
-    result = job.execute_in_process(instance=instance, tags=tags, run_config=run_config, raise_on_error=False)
+    config = {**QUIET_CONSOLE, **(run_config or {})}
+    result = job.execute_in_process(instance=instance, tags=tags, run_config=config, raise_on_error=False)
     failures = {}
     for event in result.get_step_failure_events():
         error = event.event_specific_data.error if event.event_specific_data else None

@@ -271,18 +271,33 @@ class Batch:
         column = sql.Identifier(alias, name)
         return sql.SQL("{}::text").format(column) if kind in NO_EQUALITY_TYPES else column
 
+    def _row(self, alias: str) -> sql.Composable:
+        return sql.SQL(", ").join(self._comparable(alias, name, kind) for name, kind in self.source_columns)
+
     def _upsert(self) -> tuple[int, int]:
-        """INSERT ... ON CONFLICT DO UPDATE only where the row differs; returns (inserted, updated)."""
+        """INSERT ... ON CONFLICT DO UPDATE only where the row differs; returns (inserted, updated).
+
+        Staged rows identical to raw (the lookback re-reads many) are filtered out before
+        the INSERT: ON CONFLICT locks every conflicting row, even one its WHERE skips,
+        and that lock dirties the page and writes WAL for nothing. (`_deleted_in_source_at
+        is null` stays a separate test: folded into the row comparison, the planner
+        misjudges it and scans raw once per staged row.)
+        """
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = excluded.{}").format(sql.Identifier(name), sql.Identifier(name)) for name in self.names
         )
-        current = sql.SQL(", ").join(self._comparable("raw_row", name, kind) for name, kind in self.source_columns)
-        incoming = sql.SQL(", ").join(self._comparable("excluded", name, kind) for name, kind in self.source_columns)
+        current, incoming, staged = self._row("raw_row"), self._row("excluded"), self._row("staged")
         statement = sql.SQL(
             """
             with upserted as (
                 insert into {raw} as raw_row ({columns}, _extracted_at, _batch_id, _deleted_in_source_at)
-                select {columns}, now(), {batch}, null from {stage}
+                select {columns}, now(), {batch}, null from {stage} as staged
+                where not exists (
+                    select from {raw} as raw_row
+                    where ({raw_key}) = ({staged_key})
+                        and raw_row._deleted_in_source_at is null
+                        and ({current}) is not distinct from ({staged})
+                )
                 on conflict ({pk}) do update set
                     {assignments},
                     _extracted_at = excluded._extracted_at,
@@ -295,7 +310,8 @@ class Batch:
             """
         ).format(
             raw=self.raw, columns=_ids(self.names), batch=sql.Literal(str(self.batch_id)), stage=STAGE,
-            pk=self.pk, assignments=assignments, current=current, incoming=incoming,
+            pk=self.pk, assignments=assignments, current=current, incoming=incoming, staged=staged,
+            raw_key=self._qualified("raw_row"), staged_key=self._qualified("staged"),
             first_key=sql.Identifier(self.spec.primary_key[0]),
         )  # fmt: skip
         inserted, updated = self.warehouse.execute(statement).fetchone()

@@ -203,3 +203,16 @@ def test_an_unknown_partition_is_a_clear_error():
         run_job("rebuild_reservation_months", partition="2026-03-15")
     with pytest.raises(RunRequestError, match="no job named"):
         run_job("nightly; drop table x")
+
+
+def test_reporting_builds_in_a_step_after_the_blocking_mart_checks():
+    """A failed error-severity check on a mart can only stop reporting if reporting is a later step."""
+    job = defs.resolve_job_def("warehouse_nightly")
+    layer = job.asset_layer
+    step_of = {key: layer.get_op_output_handle(key).node_handle.name for key in layer.executable_asset_keys}
+    reporting = {step for key, step in step_of.items() if key.path[0] == "reporting"}
+    marts = {step for key, step in step_of.items() if key.path[0] == "marts"}
+    assert reporting == {"reporting_dbt_models"}
+    assert marts.isdisjoint(reporting)
+    blocking = [spec for spec in defs.resolve_asset_graph().asset_check_keys if spec.asset_key.path[0] == "marts"]
+    assert blocking  # the gx_marts checks exist and sit on mart assets

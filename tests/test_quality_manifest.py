@@ -101,7 +101,7 @@ def test_an_orphan_forced_into_a_mart_blocks_the_reporting_asset_downstream(pipe
             selection=dg.AssetSelection.assets(report) | dg.AssetSelection.checks(orphans_check),
         )
         job = dg.Definitions.merge(defs, dg.Definitions(jobs=[guarded])).resolve_job_def("guarded_report")
-        run_config = {"ops": {"warehouse_dbt_models": {"config": {"run_date": RUN_DATE.isoformat()}}}}
+        run_config = {"ops": {"reporting_dbt_models": {"config": {"run_date": RUN_DATE.isoformat()}}}}
 
         clean = job.execute_in_process(run_config=run_config, raise_on_error=False)
         assert clean.success

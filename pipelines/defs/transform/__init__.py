@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs.transform.assets import DBT_RESOURCES, warehouse_dbt_models
+from pipelines.defs.transform.assets import DBT_ASSETS, DBT_RESOURCES
 from pipelines.defs.transform.months import rebuild_reservation_months
 
-defs = dg.Definitions(assets=[warehouse_dbt_models], jobs=[rebuild_reservation_months], resources=DBT_RESOURCES)
+defs = dg.Definitions(assets=DBT_ASSETS, jobs=[rebuild_reservation_months], resources=DBT_RESOURCES)

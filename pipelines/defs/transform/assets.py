@@ -47,17 +47,44 @@ def build_args(config: DbtBuildConfig) -> list[str]:
     return [*args, "--full-refresh"] if config.full_refresh else args
 
 
-@dbt_assets(manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="warehouse_dbt_models")
+# Reporting models are a step of their own, after the marts: the blocking data-quality
+# checks on the marts (pipelines/defs/quality) then run between the two, so a failed
+# check stops reporting in that run. The price is two `dbt build` invocations per full run.
+REPORTING = "path:dbt_project/models/reporting"
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db: PostgresResource, config):
+    # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
+    # subprocess through the environment only while it runs.
+    with dbt_env(warehouse_db.url()):
+        yield from dbt.cli(build_args(config), context=context).stream()
+
+
+@dbt_assets(
+    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="warehouse_dbt_models", exclude=REPORTING
+)
 def warehouse_dbt_models(
     context: dg.AssetExecutionContext,
     dbt: DbtCliResource,
     warehouse_db: PostgresResource,
     config: DbtBuildConfig,
 ):
-    # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
-    # subprocess through the environment only while it runs.
-    with dbt_env(warehouse_db.url()):
-        yield from dbt.cli(build_args(config), context=context).stream()
+    yield from _build(context, dbt, warehouse_db, config)
+
+
+@dbt_assets(
+    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="reporting_dbt_models", select=REPORTING
+)
+def reporting_dbt_models(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse_db: PostgresResource,
+    config: DbtBuildConfig,
+):
+    yield from _build(context, dbt, warehouse_db, config)
+
+
+DBT_ASSETS = [warehouse_dbt_models, reporting_dbt_models]
 
 
 # The dbt of this interpreter's environment, whether or not its bin/ is on PATH.

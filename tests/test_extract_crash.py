@@ -60,7 +60,7 @@ def source(empty_pair):  # noqa: F811
 
 def test_kill_during_first_load_copy_leaves_nothing_and_rerun_is_clean(source, make_database):
     ops, warehouse = source
-    _load_killed_at("copy", ops, warehouse, "reservations")
+    _load_killed_at("copy", ops, warehouse, "reservations", reader="psql")  # the reader of big tables
 
     assert scalar(warehouse, "select to_regclass('raw.reservations') is null")
     result = load_table(ops, warehouse, "reservations")

@@ -248,3 +248,15 @@ def test_two_concurrent_loads_of_one_table_load_it_once(pair):
     assert sorted(result.rows_inserted for result in results) == [0, total]
     assert scalar(warehouse, "select count(*) from raw.customers") == total
     assert scalar(warehouse, "select count(*) from meta.load_log where table_name = 'customers'") == 2
+
+
+@pytest.mark.parametrize("reader", ["psql", "psycopg"])
+def test_both_readers_land_identical_rows(pair, reader):
+    ops, warehouse = pair
+    load_table(ops, warehouse, "reservations", reader=reader)
+    execute(ops, "update app.reservations set notes = 'changed' where id in (select id from app.reservations limit 9)")
+
+    result = load_table(ops, warehouse, "reservations", reader=reader, reconcile_keys=True)
+
+    assert result.rows_updated == 9
+    assert_raw_matches_source(ops, warehouse, "reservations")

@@ -11,6 +11,8 @@ Python runs per row. Two readers avoid that cost where it matters:
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import subprocess
 from collections.abc import Callable, Generator, Iterator
@@ -79,7 +81,10 @@ def psql_blocks(source_url: str, snapshot: str, copy_out: sql.Composable, conn: 
     ]  # fmt: skip
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as proc:
         try:
-            while block := proc.stdout.read(BLOCK):
+            _widen_pipe(proc.stdout.fileno())
+            # read1: take what is there (up to 1 MB) instead of waiting for a full block,
+            # so psql keeps producing while the previous block goes to the warehouse
+            while block := proc.stdout.read1(BLOCK):
                 yield block
             error = proc.stderr.read().decode(errors="replace").strip()
             if proc.wait() != 0:
@@ -88,6 +93,14 @@ def psql_blocks(source_url: str, snapshot: str, copy_out: sql.Composable, conn: 
         finally:
             if proc.poll() is None:
                 proc.kill()
+
+
+def _widen_pipe(fd: int) -> None:
+    """Grow the pipe to one block (Linux), so psql is not stalled by a 64 kB pipe; best effort."""
+    set_pipe_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_pipe_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, set_pipe_size, BLOCK)
 
 
 def psycopg_blocks(conn: psycopg.Connection, copy_out: sql.Composable) -> Iterator[bytes]:

@@ -216,3 +216,14 @@ def test_reporting_builds_in_a_step_after_the_blocking_mart_checks():
     assert marts.isdisjoint(reporting)
     blocking = [spec for spec in defs.resolve_asset_graph().asset_check_keys if spec.asset_key.path[0] == "marts"]
     assert blocking  # the gx_marts checks exist and sit on mart assets
+
+
+def test_steps_that_write_the_same_schemas_share_a_pool():
+    graph = defs.resolve_asset_graph()
+    pools = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_executable:
+            pools.setdefault(key.path[0], set()).add(node.pools and next(iter(node.pools)))
+    assert pools["raw"] == {"warehouse_raw"}
+    assert {pool for schema, found in pools.items() if schema != "raw" for pool in found} == {"warehouse_models"}

@@ -14,6 +14,9 @@ from pipelines.lib.extract.errors import is_transient
 from pipelines.settings import get_settings
 
 GROUP = "raw"
+# Steps that write raw share one concurrency pool (slots set in dagster.yaml): an hourly
+# and a nightly run never load raw at the same time; per-table advisory locks back it up.
+POOL = "warehouse_raw"
 
 # Connection errors only (see is_transient): 3 more tries, 5 s, 10 s, 20 s apart.
 RETRY_ON_CONNECTION_ERRORS = dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL)
@@ -59,6 +62,7 @@ def build_raw_asset(spec: TableSpec) -> dg.AssetsDefinition:
         group_name=GROUP,
         kinds={"postgres"},
         retry_policy=RETRY_ON_CONNECTION_ERRORS,
+        pool=POOL,
         description=f"app.{spec.name} landed in raw.{spec.name}: incremental on {spec.watermark_column}, "
         f"key ({', '.join(spec.primary_key)}), hard deletes flagged in _deleted_in_source_at.",
     )

@@ -17,6 +17,7 @@ from expectations.checks import Severity, Suite
 from expectations.results import ExpectationOutcome
 from expectations.runner import SuiteOutcome, run_suites
 from pipelines.defs.resources import PostgresResource
+from pipelines.defs.transform.assets import MODELS_POOL
 
 DAGSTER_SEVERITY = {Severity.WARNING: dg.AssetCheckSeverity.WARN, Severity.ERROR: dg.AssetCheckSeverity.ERROR}
 
@@ -65,6 +66,7 @@ def build_layer_checks(layer: str, suites: Sequence[Suite]) -> dg.AssetChecksDef
         name=f"gx_{layer}",
         specs=[check_spec(suite) for suite in suites],
         can_subset=True,
+        pool=MODELS_POOL,
         description=f"Great Expectations suites on the {layer} layer",
     )
     def _checks(

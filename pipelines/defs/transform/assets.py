@@ -51,6 +51,9 @@ def build_args(config: DbtBuildConfig) -> list[str]:
 # checks on the marts (pipelines/defs/quality) then run between the two, so a failed
 # check stops reporting in that run. The price is two `dbt build` invocations per full run.
 REPORTING = "path:dbt_project/models/reporting"
+# Every step that writes the modelled schemas (both dbt steps, the checks writing dq)
+# shares one pool, so two runs never build the same schema at once.
+MODELS_POOL = "warehouse_models"
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db: PostgresResource, config):
@@ -61,7 +64,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
 
 
 @dbt_assets(
-    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="warehouse_dbt_models", exclude=REPORTING
+    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="warehouse_dbt_models", exclude=REPORTING,
+    pool=MODELS_POOL,
 )
 def warehouse_dbt_models(
     context: dg.AssetExecutionContext,
@@ -73,7 +77,8 @@ def warehouse_dbt_models(
 
 
 @dbt_assets(
-    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="reporting_dbt_models", select=REPORTING
+    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="reporting_dbt_models", select=REPORTING,
+    pool=MODELS_POOL,
 )
 def reporting_dbt_models(
     context: dg.AssetExecutionContext,

@@ -43,8 +43,8 @@ class Settings:
         return not (self.ops_url and self.warehouse_url and self.dagster_url)
 
 
-def _int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
+def _int(env, name: str, default: int) -> int:
+    raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
@@ -64,8 +64,8 @@ def read_settings(environ: dict[str, str] | None = None) -> Settings:
         dagster_url=env.get("DAGSTER_DATABASE_URL") or None,
         admin_password=env.get("KENNELWORKS_ADMIN_PASSWORD") or None,
         pii_salt=env.get("KENNELWORKS_PII_SALT") or None,
-        extract_lookback_minutes=_int("KENNELWORKS_EXTRACT_LOOKBACK_MINUTES", 15),
-        extract_lock_wait_seconds=_int("KENNELWORKS_EXTRACT_LOCK_WAIT_SECONDS", 60),
+        extract_lookback_minutes=_int(env, "KENNELWORKS_EXTRACT_LOOKBACK_MINUTES", 15),
+        extract_lock_wait_seconds=_int(env, "KENNELWORKS_EXTRACT_LOCK_WAIT_SECONDS", 60),
         extract_pause_at=env.get("KENNELWORKS_EXTRACT_PAUSE_AT") or None,
     )
 

@@ -162,7 +162,9 @@ def test_analyst_reads_all_reporting_but_no_raw_staging_or_clear_email(built, tm
     with psycopg.connect(built["ops"]) as ops:
         emails = [row[0] for row in ops.execute("select email from app.customers where email is not null limit 50")]
     with psycopg.connect(url) as conn:
-        tenants = conn.execute("select count(distinct tenant_id) from reporting.rpt_kennel_occupancy_daily").fetchone()[0]
+        tenants = conn.execute("select count(distinct tenant_id) from reporting.rpt_kennel_occupancy_daily").fetchone()[
+            0
+        ]
         assert tenants > 1
         for forbidden in ("raw.customers", "staging.stg_app__customers", "intermediate.int_customers_checked"):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -181,7 +183,11 @@ def test_finance_reader_reads_finance_relations_only(built, tmp_path):
     with psycopg.connect(url) as conn:
         for name in ("reporting.rpt_finance_monthly", "reporting.rpt_ar_aging", "archive.financial_transactions"):
             conn.execute(f"select count(*) from {name}").fetchone()
-        for name in ("reporting.rpt_kennel_occupancy_daily", "reporting.rpt_customers_with_pets", "marts.dim_customers"):
+        for name in (
+            "reporting.rpt_kennel_occupancy_daily",
+            "reporting.rpt_customers_with_pets",
+            "marts.dim_customers",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(f"select 1 from {name} limit 1")
             conn.rollback()

@@ -26,7 +26,10 @@ def definitions_snapshot() -> str:
     lines = [f"asset {key.to_user_string()}" for key in graph.get_all_asset_keys()]
     lines += [f"check {key.asset_key.to_user_string()}:{key.name}" for key in graph.asset_check_keys]
     lines += [f"job {job.name}" for job in defs.resolve_all_job_defs() if not job.name.startswith("__")]
-    lines += [f"schedule {s.name} {s.cron_schedule} -> {s.job_name}" for s in (defs.resolve_schedule_def(d.name) for d in defs.schedules)]
+    lines += [
+        f"schedule {s.name} {s.cron_schedule} -> {s.job_name}"
+        for s in (defs.resolve_schedule_def(d.name) for d in defs.schedules)
+    ]
     lines += [f"sensor {sensor.name}" for sensor in defs.sensors]
     return "\n".join(sorted(lines)) + "\n"
 
@@ -170,7 +173,9 @@ def landed_source(make_database, monkeypatch, tmp_path):
 
 def _history_comment(url: str) -> str:
     with psycopg.connect(url) as conn:
-        return conn.execute("select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')").fetchone()[0]
+        return conn.execute("select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')").fetchone()[
+            0
+        ]
 
 
 def test_a_two_month_backfill_is_one_run_and_rebuilds_exactly_those_months(landed_source):

@@ -11,6 +11,10 @@ import sys
 import time
 from datetime import date
 
+from pipelines.settings import PROJECT_ROOT
+
+DATA_DOCS_INDEX = PROJECT_ROOT / "expectations" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     demo = commands.add_parser("demo", help="build everything from generated data and write the reports")
@@ -51,8 +55,23 @@ def _demo(args) -> int:
     finance_files = []
     for slug in slugs:
         out = reports / "finance" / f"finance-summary-{slug}.html"
-        _step(f"finance summary for {slug}", ["finance", "summary", "--tenant", slug, "--from", first.strftime("%Y-%m"),
-                                              "--to", last.strftime("%Y-%m"), "--format", "html", "--out", str(out)])
+        _step(
+            f"finance summary for {slug}",
+            [
+                "finance",
+                "summary",
+                "--tenant",
+                slug,
+                "--from",
+                first.strftime("%Y-%m"),
+                "--to",
+                last.strftime("%Y-%m"),
+                "--format",
+                "html",
+                "--out",
+                str(out),
+            ],
+        )
         finance_files.append(out)
     _step("data-quality report", ["dq", "report", "--output", str(reports / "data-quality.html")])
     _step("dbt docs", ["dbt", "docs"])
@@ -67,7 +86,8 @@ def _demo_tenants() -> list[str]:
 
     with psycopg.connect(database_urls().warehouse) as conn:
         rows = conn.execute(
-            "select slug from raw.tenants where deleted_at is null and _deleted_in_source_at is null order by slug limit 2"
+            "select slug from raw.tenants where deleted_at is null and _deleted_in_source_at is null "
+            "order by slug limit 2"
         ).fetchall()
     return [row[0] for row in rows]
 
@@ -100,8 +120,11 @@ def _print_summary(slugs: list[str], finance_files: list, reports, seconds: floa
     for path in finance_files:
         print(f"   finance summary     {path}")
     print(f"   data-quality report {reports / 'data-quality.html'}")
-    print(f"   Data Docs           {PROJECT_ROOT / 'expectations' / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}")
-    print(f"   dbt docs            {PROJECT_ROOT / 'target' / 'index.html'}  (serve: .venv/bin/dbt docs serve --project-dir . --profiles-dir .)")
+    print(f"   Data Docs           {DATA_DOCS_INDEX}")
+    print(
+        f"   dbt docs            {PROJECT_ROOT / 'target' / 'index.html'}"
+        "  (serve: .venv/bin/dbt docs serve --project-dir . --profiles-dir .)"
+    )
     print("   Dagster UI          make ui   -> http://127.0.0.1:3000 (schedules and sensors run under its daemon)")
     print(f"   warehouse database  {mask_url(urls.warehouse)}   (admin password: {home / 'admin.password'})")
     for slug in slugs:

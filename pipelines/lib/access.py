@@ -140,16 +140,16 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
                 conn.execute(sql.SQL("create role {} nologin").format(_ident(role)))
             elif attributes[0]:
                 conn.execute(
-                    sql.SQL("alter role {} nologin nosuperuser nocreatedb nocreaterole noreplication nobypassrls").format(
-                        _ident(role)
-                    )
+                    sql.SQL(
+                        "alter role {} nologin nosuperuser nocreatedb nocreaterole noreplication nobypassrls"
+                    ).format(_ident(role))
                 )
         # dbt builds as the transformer (SET ROLE), extraction as the loader: the admin must be a member.
         for role in (TRANSFORMER, LOADER):
             if not conn.execute("select pg_has_role(current_user, %s, 'MEMBER')", (role,)).fetchone()[0]:
                 conn.execute(sql.SQL("grant {} to current_user").format(_ident(role)))
         conn.execute(sql.SQL("revoke all on database {} from public").format(_ident(database)))
-        # The embedded server also holds the operational source and Dagster's storage: nobody but the admin connects there.
+        # The embedded server also holds the source and Dagster's storage: only the admin connects there.
         for (other,) in conn.execute("select datname from pg_database where datname in ('ops', 'dagster')").fetchall():
             conn.execute(sql.SQL("revoke connect on database {} from public").format(_ident(other)))
         conn.execute(
@@ -159,7 +159,9 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
         )
         # Builds and loads stage data in temporary tables (dbt unit tests, extraction's staging).
         conn.execute(
-            sql.SQL("grant temporary on database {} to {}, {}").format(_ident(database), _ident(TRANSFORMER), _ident(LOADER))
+            sql.SQL("grant temporary on database {} to {}, {}").format(
+                _ident(database), _ident(TRANSFORMER), _ident(LOADER)
+            )
         )
         conn.execute("revoke all on schema public from public")
         for schema in LOADER_SCHEMAS:
@@ -171,7 +173,9 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
             for owner in (LOADER, "current_user"):
                 conn.execute(
                     sql.SQL("alter default privileges for role {} in schema {} grant select on tables to {}").format(
-                        sql.SQL(owner) if owner == "current_user" else _ident(owner), _ident(schema), _ident(TRANSFORMER)
+                        sql.SQL(owner) if owner == "current_user" else _ident(owner),
+                        _ident(schema),
+                        _ident(TRANSFORMER),
                     )
                 )
         for schema in TRANSFORMER_SCHEMAS:
@@ -181,14 +185,21 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
                 conn.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(schema), _ident(role)))
         conn.execute(SECURITY_SQL)
         conn.execute(
-            "insert into security.pii_salt (salt) values (%s) on conflict (singleton) do update set salt = excluded.salt "
+            "insert into security.pii_salt (salt) values (%s) "
+            "on conflict (singleton) do update set salt = excluded.salt "
             "where security.pii_salt.salt is distinct from excluded.salt",
             (salt,),
         )
         conn.execute(sql.SQL("grant execute on function security.hash_pii(text) to {}").format(_ident(TRANSFORMER)))
         _hand_over_relations(conn)
-        conn.execute(sql.SQL("grant usage on schema security to {}, {}").format(_ident(TENANT_ANALYST), _ident(TRANSFORMER)))
-        conn.execute(sql.SQL("grant select on security.tenant_members to {}, {}").format(_ident(TENANT_ANALYST), _ident(TRANSFORMER)))
+        conn.execute(
+            sql.SQL("grant usage on schema security to {}, {}").format(_ident(TENANT_ANALYST), _ident(TRANSFORMER))
+        )
+        conn.execute(
+            sql.SQL("grant select on security.tenant_members to {}, {}").format(
+                _ident(TENANT_ANALYST), _ident(TRANSFORMER)
+            )
+        )
         conn.execute("revoke all on function security.current_tenant_ids() from public")
         conn.execute(
             sql.SQL("grant execute on function security.current_tenant_ids() to {}, {}").format(
@@ -247,7 +258,9 @@ def grant_tenant(warehouse_url: str, slug: str, credentials_dir: Path, role: str
         tenant_id = found[0]
         existing = conn.execute("select rolsuper or rolbypassrls from pg_roles where rolname = %s", (role,)).fetchone()
         if existing and existing[0]:
-            raise validation.InvalidInput(f"role {role!r} exists and is privileged; refusing to turn it into a tenant analyst")
+            raise validation.InvalidInput(
+                f"role {role!r} exists and is privileged; refusing to turn it into a tenant analyst"
+            )
         password_file = credentials_dir / f"{role}.pgpass"
         password = _read_password(password_file) or secrets.token_urlsafe(24)
         verb = "alter" if existing else "create"
@@ -284,4 +297,6 @@ def psql_hint(role: str, password_file: Path, warehouse_url: str) -> str:
 
     parts = urlsplit(warehouse_url)
     psql = install_dir() / "bin" / "psql"
-    return f"PGPASSFILE={password_file} {psql} -h {parts.hostname} -p {parts.port} -U {role} -d {parts.path.lstrip('/')}"
+    return (
+        f"PGPASSFILE={password_file} {psql} -h {parts.hostname} -p {parts.port} -U {role} -d {parts.path.lstrip('/')}"
+    )

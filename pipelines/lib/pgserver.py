@@ -234,8 +234,18 @@ class EmbeddedServer:
         _chown(pwfile, user)
         try:
             result = _pg(
-                [_bin("initdb"), "-D", str(self.pgdata), "-U", ADMIN_USER, f"--pwfile={pwfile}",
-                 "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
+                [
+                    _bin("initdb"),
+                    "-D",
+                    str(self.pgdata),
+                    "-U",
+                    ADMIN_USER,
+                    f"--pwfile={pwfile}",
+                    "--auth=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                    "--no-instructions",
+                ],
                 user,
             )
         finally:
@@ -279,12 +289,26 @@ class EmbeddedServer:
         _chown(self.log, user)
         for _attempt in range(10):
             result = _pg(
-                [_bin("pg_ctl"), "-D", str(self.pgdata), "-l", str(self.log), "-w", "-t", "60",
-                 "-o", f"-p {port}", "start"],
+                [
+                    _bin("pg_ctl"),
+                    "-D",
+                    str(self.pgdata),
+                    "-l",
+                    str(self.log),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    f"-p {port}",
+                    "start",
+                ],
                 user,
             )
             # Backends of a killed postmaster hold its shared memory until they notice and exit.
-            if result.returncode == 0 or "shared memory block is still in use" not in self.log.read_text(errors="replace")[-2000:]:
+            if (
+                result.returncode == 0
+                or "shared memory block is still in use" not in self.log.read_text(errors="replace")[-2000:]
+            ):
                 break
             (self.pgdata / "postmaster.pid").unlink(missing_ok=True)
             time.sleep(1)

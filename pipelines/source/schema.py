@@ -78,7 +78,8 @@ AUDIT_ACTIONS = ("INSERT", "UPDATE", "DELETE")
 
 # -- tenancy ------------------------------------------------------------------
 tenants = Table(
-    "tenants", metadata,
+    "tenants",
+    metadata,
     _id(),
     Column("slug", Text, nullable=False, unique=True),
     Column("name", Text, nullable=False),
@@ -90,8 +91,10 @@ tenants = Table(
 
 # -- customer context -----------------------------------------------------------
 customers = Table(
-    "customers", metadata,
-    _id(), _tenant(),
+    "customers",
+    metadata,
+    _id(),
+    _tenant(),
     Column("first_name", Text, nullable=False),
     Column("last_name", Text, nullable=False),
     Column("email", Text),
@@ -102,8 +105,10 @@ customers = Table(
 )
 
 pets = Table(
-    "pets", metadata,
-    _id(), _tenant(),
+    "pets",
+    metadata,
+    _id(),
+    _tenant(),
     _fk("customer_id", "customers.id"),
     Column("name", Text, nullable=False),
     Column("species", Text, nullable=False),
@@ -116,8 +121,10 @@ pets = Table(
 
 # -- boarding context -----------------------------------------------------------
 resources = Table(
-    "resources", metadata,
-    _id(), _tenant(),
+    "resources",
+    metadata,
+    _id(),
+    _tenant(),
     Column("name", Text, nullable=False),
     Column("suite_type", Text, nullable=False),
     Column("capacity", Integer, nullable=False),
@@ -128,8 +135,10 @@ resources = Table(
 )
 
 services = Table(
-    "services", metadata,
-    _id(), _tenant(),
+    "services",
+    metadata,
+    _id(),
+    _tenant(),
     Column("name", Text, nullable=False),
     Column("category", Text, nullable=False),
     Column("price_cents", BigInteger, nullable=False),
@@ -139,8 +148,10 @@ services = Table(
 )
 
 reservations = Table(
-    "reservations", metadata,
-    _id(), _tenant(),
+    "reservations",
+    metadata,
+    _id(),
+    _tenant(),
     _ref("customer_id"),
     _ref("pet_id"),
     _fk("resource_id", "resources.id", nullable=True),
@@ -161,8 +172,10 @@ reservations = Table(
 
 # -- billing context -------------------------------------------------------------
 invoices = Table(
-    "invoices", metadata,
-    _id(), _tenant(),
+    "invoices",
+    metadata,
+    _id(),
+    _tenant(),
     _ref("customer_id"),
     _ref("reservation_id", nullable=True),
     Column("number", Text, nullable=False),
@@ -180,8 +193,10 @@ invoices = Table(
 )
 
 invoice_lines = Table(
-    "invoice_lines", metadata,
-    _id(), _tenant(),
+    "invoice_lines",
+    metadata,
+    _id(),
+    _tenant(),
     _fk("invoice_id", "invoices.id"),
     _ref("service_id", nullable=True),
     Column("description", Text, nullable=False),
@@ -192,8 +207,10 @@ invoice_lines = Table(
 )
 
 payments = Table(
-    "payments", metadata,
-    _id(), _tenant(),
+    "payments",
+    metadata,
+    _id(),
+    _tenant(),
     _fk("invoice_id", "invoices.id"),
     Column("amount_cents", BigInteger, nullable=False),
     Column("method", Text, nullable=False),
@@ -205,8 +222,10 @@ payments = Table(
 )
 
 refunds = Table(
-    "refunds", metadata,
-    _id(), _tenant(),
+    "refunds",
+    metadata,
+    _id(),
+    _tenant(),
     _fk("payment_id", "payments.id"),
     Column("amount_cents", BigInteger, nullable=False),
     Column("reason", Text),
@@ -216,8 +235,10 @@ refunds = Table(
 
 # -- engagement context ------------------------------------------------------------
 teams = Table(
-    "teams", metadata,
-    _id(), _tenant(),
+    "teams",
+    metadata,
+    _id(),
+    _tenant(),
     Column("name", Text, nullable=False),
     Column("goal_distance_m", BigInteger, nullable=False),
     Column("starts_on", Date, nullable=False),
@@ -227,8 +248,10 @@ teams = Table(
 )
 
 team_members = Table(
-    "team_members", metadata,
-    _id(), _tenant(),
+    "team_members",
+    metadata,
+    _id(),
+    _tenant(),
     _fk("team_id", "teams.id"),
     _ref("customer_id"),
     Column("role", Text, nullable=False),
@@ -239,8 +262,10 @@ team_members = Table(
 )
 
 activities = Table(
-    "activities", metadata,
-    _id(), _tenant(),
+    "activities",
+    metadata,
+    _id(),
+    _tenant(),
     _ref("customer_id"),
     _fk("team_id", "teams.id", nullable=True),
     _ref("pet_id", nullable=True),
@@ -253,7 +278,8 @@ activities = Table(
 )
 
 customer_stats = Table(
-    "customer_stats", metadata,
+    "customer_stats",
+    metadata,
     Column("customer_id", UUID(as_uuid=True), primary_key=True),  # no FK: other context
     _tenant(),
     Column("total_distance_m", BigInteger, nullable=False, server_default=text("0")),
@@ -264,7 +290,8 @@ customer_stats = Table(
 )
 
 team_progress = Table(
-    "team_progress", metadata,
+    "team_progress",
+    metadata,
     Column("team_id", UUID(as_uuid=True), ForeignKey(f"{SCHEMA}.teams.id"), primary_key=True),
     _tenant(),
     Column("total_distance_m", BigInteger, nullable=False, server_default=text("0")),
@@ -273,8 +300,10 @@ team_progress = Table(
 )
 
 achievements = Table(
-    "achievements", metadata,
-    _id(), _tenant(),
+    "achievements",
+    metadata,
+    _id(),
+    _tenant(),
     Column("code", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("criteria", JSONB, nullable=False),
@@ -283,8 +312,10 @@ achievements = Table(
 )
 
 customer_achievements = Table(
-    "customer_achievements", metadata,
-    _id(), _tenant(),
+    "customer_achievements",
+    metadata,
+    _id(),
+    _tenant(),
     _ref("customer_id"),
     _fk("achievement_id", "achievements.id"),
     _ts("awarded_at", nullable=False),
@@ -293,7 +324,8 @@ customer_achievements = Table(
 
 # -- audit (all contexts) -------------------------------------------------------------
 audit_log = Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=True),
     Column("tenant_id", UUID(as_uuid=True)),
     Column("table_name", Text, nullable=False),
@@ -331,8 +363,14 @@ def _indexes() -> None:
     Index("ix_resources_tenant_type_live", resources.c.tenant_id, resources.c.suite_type, **live)
     Index("ix_services_tenant_category_live", services.c.tenant_id, services.c.category, **live)
     Index("ix_reservations_tenant_start", reservations.c.tenant_id, reservations.c.start_date)
-    Index("ix_reservations_tenant_resource_dates_live", reservations.c.tenant_id, reservations.c.resource_id,
-          reservations.c.start_date, reservations.c.end_date, **live)
+    Index(
+        "ix_reservations_tenant_resource_dates_live",
+        reservations.c.tenant_id,
+        reservations.c.resource_id,
+        reservations.c.start_date,
+        reservations.c.end_date,
+        **live,
+    )
     Index("ix_reservations_tenant_customer", reservations.c.tenant_id, reservations.c.customer_id)
     Index("ix_reservations_tenant_pet", reservations.c.tenant_id, reservations.c.pet_id)
     Index("ix_invoices_tenant_customer_live", invoices.c.tenant_id, invoices.c.customer_id, **live)
@@ -345,11 +383,19 @@ def _indexes() -> None:
     Index("ix_teams_tenant_live", teams.c.tenant_id, teams.c.starts_on, **live)
     Index("ix_team_members_tenant_team", team_members.c.tenant_id, team_members.c.team_id)
     Index("ix_team_members_tenant_customer", team_members.c.tenant_id, team_members.c.customer_id)
-    Index("ix_activities_tenant_customer_date_live", activities.c.tenant_id, activities.c.customer_id,
-          activities.c.activity_date, **live)
+    Index(
+        "ix_activities_tenant_customer_date_live",
+        activities.c.tenant_id,
+        activities.c.customer_id,
+        activities.c.activity_date,
+        **live,
+    )
     Index("ix_activities_tenant_team_live", activities.c.tenant_id, activities.c.team_id, **live)
-    Index("ix_customer_achievements_tenant_customer", customer_achievements.c.tenant_id,
-          customer_achievements.c.customer_id)
+    Index(
+        "ix_customer_achievements_tenant_customer",
+        customer_achievements.c.tenant_id,
+        customer_achievements.c.customer_id,
+    )
     Index("ix_audit_log_table_action_changed", audit_log.c.table_name, audit_log.c.action, audit_log.c.changed_at)
 
 

@@ -48,7 +48,9 @@ def _freshness_checks() -> list[dg.AssetChecksDefinition]:
     for delta in sorted(set(FRESHNESS.values())):
         keys = [dg.AssetKey(list(key)) for key, limit in FRESHNESS.items() if limit == delta]
         checks.extend(
-            dg.build_last_update_freshness_checks(assets=keys, lower_bound_delta=delta, severity=dg.AssetCheckSeverity.WARN)
+            dg.build_last_update_freshness_checks(
+                assets=keys, lower_bound_delta=delta, severity=dg.AssetCheckSeverity.WARN
+            )
         )
     return checks
 

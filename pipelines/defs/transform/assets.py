@@ -64,7 +64,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
 
 
 @dbt_assets(
-    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="warehouse_dbt_models", exclude=REPORTING,
+    manifest=MANIFEST,
+    dagster_dbt_translator=WarehouseTranslator(),
+    name="warehouse_dbt_models",
+    exclude=REPORTING,
     pool=MODELS_POOL,
 )
 def warehouse_dbt_models(
@@ -77,7 +80,10 @@ def warehouse_dbt_models(
 
 
 @dbt_assets(
-    manifest=MANIFEST, dagster_dbt_translator=WarehouseTranslator(), name="reporting_dbt_models", select=REPORTING,
+    manifest=MANIFEST,
+    dagster_dbt_translator=WarehouseTranslator(),
+    name="reporting_dbt_models",
+    select=REPORTING,
     pool=MODELS_POOL,
 )
 def reporting_dbt_models(

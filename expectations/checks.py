@@ -9,9 +9,14 @@ tenant isolation, one per reference) share one scan of the relation: see `scan_c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from expectations.relations import Layer, Reference
 
 # Raw suites describe the source; marts and reporting suites guard what people read.
 LAYERS = ("raw", "marts", "reporting")
@@ -150,3 +155,23 @@ def group_into_suites(concern: str, severity: Severity, checks_by_relation: dict
         for relation, checks in sorted(checks_by_relation.items())
         if checks
     ]
+
+
+def reference_suites(
+    concern: str,
+    layer: Layer,
+    severity: Severity,
+    references: Iterable[Reference],
+    build: Callable[[Layer, str, list[Reference]], Iterable[Check]],
+) -> list[Suite]:
+    """Suites of checks over references between two relations of `layer`, one scan per child.
+
+    References whose child or parent the layer lacks are skipped; `build` turns one child's
+    references into its checks (orphans and tenant isolation differ only there).
+    """
+    by_child: dict[str, list[Reference]] = defaultdict(list)
+    for reference in references:
+        if layer.has(reference.child) and layer.has(reference.parent):
+            by_child[reference.child].append(reference)
+    checks = {layer.relation(child): list(build(layer, child, refs)) for child, refs in by_child.items()}
+    return group_into_suites(concern, severity, checks)

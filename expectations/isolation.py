@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from expectations.checks import Check, Flag, Severity, Suite, group_into_suites, scan_checks
+from expectations.checks import Check, Flag, Severity, Suite, group_into_suites, reference_suites, scan_checks
 from expectations.relations import MART, MARTS, RAW, TENANT_REFERENCES, Layer, Reference
 
 CONCERN = "tenant_isolation"
@@ -40,12 +40,7 @@ def isolation_checks(layer: Layer, child: str, references: list[Reference]) -> t
 
 
 def _suites(layer: Layer, severity: Severity) -> list[Suite]:
-    by_child: dict[str, list[Reference]] = defaultdict(list)
-    for reference in TENANT_REFERENCES:
-        if layer.has(reference.child) and layer.has(reference.parent):
-            by_child[reference.child].append(reference)
-    checks = {layer.relation(child): list(isolation_checks(layer, child, refs)) for child, refs in by_child.items()}
-    return group_into_suites(CONCERN, severity, checks)
+    return reference_suites(CONCERN, layer, severity, TENANT_REFERENCES, isolation_checks)
 
 
 def raw_suites() -> list[Suite]:

@@ -8,9 +8,7 @@ globally unique): a parent in another tenant is an isolation breach, not an orph
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-from expectations.checks import Check, Flag, Severity, Suite, group_into_suites, scan_checks
+from expectations.checks import Check, Flag, Severity, Suite, reference_suites, scan_checks
 from expectations.relations import MART, ORPHAN_REFERENCES, RAW, Layer, Reference
 
 CONCERN = "orphans"
@@ -39,12 +37,7 @@ def orphan_checks(layer: Layer, child: str, references: list[Reference]) -> tupl
 
 
 def _suites(layer: Layer, severity: Severity) -> list[Suite]:
-    by_child: dict[str, list[Reference]] = defaultdict(list)
-    for reference in ORPHAN_REFERENCES:
-        if layer.has(reference.child) and layer.has(reference.parent):
-            by_child[reference.child].append(reference)
-    checks = {layer.relation(child): list(orphan_checks(layer, child, refs)) for child, refs in by_child.items()}
-    return group_into_suites(CONCERN, severity, checks)
+    return reference_suites(CONCERN, layer, severity, ORPHAN_REFERENCES, orphan_checks)
 
 
 def raw_suites() -> list[Suite]:

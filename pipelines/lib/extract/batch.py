@@ -130,7 +130,9 @@ class Batch:
         )
         target = sql.SQL("{} ({})").format(STAGE, _ids(self.names))
         copied = self._copy(self._select_rows(lower), target, whole_table=lower is None)
-        self.warehouse.execute(sql.SQL("analyze {}").format(STAGE))
+        # The planner needs the row count and the keys' spread; sampling every column
+        # (wide notes included) cost 30-50 ms of a 0.2 s incremental load.
+        self.warehouse.execute(sql.SQL("analyze {} ({})").format(STAGE, self.pk))
         return copied.rows, copied.bytes
 
     # -- the three modes -------------------------------------------------------
@@ -314,6 +316,10 @@ class Batch:
             raw_key=self._qualified("raw_row"), staged_key=self._qualified("staged"),
             first_key=sql.Identifier(self.spec.primary_key[0]),
         )  # fmt: skip
+        # raw is read through its primary key, page by page, from memory or SSD: at the
+        # default random_page_cost (4, spinning disks) the planner hash-joins a batch of
+        # 8k staged rows against a seq scan of all 1M raw rows (250 ms instead of 25 ms).
+        self.warehouse.execute("set local random_page_cost = 1.1")
         inserted, updated = self.warehouse.execute(statement).fetchone()
         return inserted, updated
 

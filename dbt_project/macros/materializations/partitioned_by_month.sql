@@ -6,18 +6,24 @@
     Guarantees:
     * A first build (or --full-refresh, or a change of the model's columns) builds every
       partition aside and swaps the whole table in one short transaction.
-    * Otherwise only the months touched since the last build are rebuilt: the months where
-      the changed keys now fall AND the months where those keys sit in the table today (a
-      stay moved from March to April leaves March clean), plus any months named in the var
+    * Otherwise only the months touched since the last build change: the months where the
+      changed keys now fall AND the months where those keys sit in the table today (a stay
+      moved from March to April leaves March clean), plus any months named in the var
       `months_var` (Dagster's monthly partitions). "Changed" means `changed_at` in the model
       `changes_from` (every key, quarantined ones too) is later than the watermark stored
       in the table's comment by the previous build.
+    * A touched month is REBUILT when it is named in `months_var`, has no partition yet, or
+      more than `patch_max_fraction` of its rows changed; otherwise it is PATCHED: its
+      changed keys deleted and their current rows inserted. A day of app traffic touches
+      most months with a handful of rows each (late payments, cancellations, purges), and
+      rebuilding 30 months for 2,000 rows cost 30 s at scale 1; a patch takes row locks
+      only, so readers never wait for it.
     * Each rebuilt month is a new table with its CHECK constraint (validated while it is
       built, so ATTACH skips its scan) and the `partition_indexes`, built while readers keep
-      reading the old partition; then ONE transaction under `SET LOCAL lock_timeout` detaches
-      and drops the old partitions and attaches the new ones, so readers wait milliseconds,
-      never see half a rebuild, and a failure anywhere leaves the previous table intact
-      (leftover build tables are dropped by the next run).
+      reading the old partition; then ONE transaction under `SET LOCAL lock_timeout` applies
+      the patches, detaches and drops the old partitions and attaches the new ones, so
+      readers wait milliseconds, never see half a build, and a failure anywhere leaves the
+      previous table intact (leftover build tables are dropped by the next run).
 -#}
 {% materialization partitioned_by_month, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
@@ -28,6 +34,7 @@
     {%- set changed_at = config.get('changed_at', 'changed_at') -%}
     {%- set lock_timeout = config.get('lock_timeout', '5s') -%}
     {%- set partition_indexes = config.get('partition_indexes', []) -%}
+    {%- set patch_max_fraction = config.get('patch_max_fraction', 0.25) | float -%}
     {%- set range = config.get('partition_range', ['1990-01-01', '2100-01-01']) -%}
     {%- set months_var = config.get('months_var') -%}
     {%- set forced_months = [] -%}
@@ -50,6 +57,7 @@
     {%- endfor -%}
 
     {%- set watermark = kw_partitioned_watermark(target) if existing is not none else none -%}
+    {%- set rebuilt_months, patched_months = [], [] -%}
     {%- set full = existing is none or should_full_refresh() or watermark is none -%}
 
     {#- 1. The rows to build, staged once. -#}
@@ -71,22 +79,57 @@
             analyze kw_changed;
         {% endcall %}
         {%- set new_watermark = kw_scalar("select greatest(max(changed_at), '" ~ watermark ~ "'::timestamptz)::text from kw_changed") -%}
+        {#- The changed keys' rows as the model has them now. `= any(array(...))` is a plain
+            filter the planner pushes down to the base table's key index; `in (select ...)`
+            is a semi-join it evaluates after the whole model (5 s instead of 0.3 s at scale 1). -#}
+        {% call statement('patch_rows') %}
+            drop table if exists kw_patch;
+            create temp table kw_patch as
+            select * from ({{ sql }}) as model
+            where model.{{ unique_key }} = any(array(select key from kw_changed));
+            analyze kw_patch;
+        {% endcall %}
+        {#- Per touched month: how many changed rows arrive in it or leave it, its size now,
+            and whether it has a partition (null month: rows outside partition_range). -#}
         {%- set touched_sql -%}
-            select date_trunc('month', model.{{ partition_by }})::date as month
-            from ({{ sql }}) as model
-            where model.{{ unique_key }} in (select key from kw_changed)
-            union
-            select date_trunc('month', current.{{ partition_by }})::date
-            from {{ target }} as current
-            where current.{{ unique_key }} in (select key from kw_changed)
-            {%- if forced_months %}
-            union
-            select unnest(array[{% for m in forced_months %}'{{ m }}'{% if not loop.last %}, {% endif %}{% endfor %}]::date[])
-            {%- endif %}
+            with touched as (
+                select date_trunc('month', {{ partition_by }})::date as month from kw_patch
+                union all
+                select date_trunc('month', current.{{ partition_by }})::date
+                from {{ target }} as current
+                where current.{{ unique_key }} = any(array(select key from kw_changed))
+                {%- for m in forced_months %}
+                union all
+                select '{{ m }}'::date
+                {%- endfor %}
+            ),
+            partitions as (
+                select child.relname::text as relname, child.reltuples
+                from pg_inherits join pg_class as child on child.oid = pg_inherits.inhrelid
+                where pg_inherits.inhparent = '{{ target }}'::regclass
+            )
+            select
+                touched.month::text,
+                count(*) as changed,
+                max(partitions.reltuples) as current_rows,
+                bool_or(partitions.relname is not null) as has_partition
+            from touched
+            left join partitions
+                on partitions.relname = '{{ name }}_p' || to_char(touched.month, 'YYYYMM')
+            where touched.month >= '{{ lo }}'::date and touched.month < '{{ hi }}'::date
+            group by touched.month
+            order by touched.month
         {%- endset -%}
-        {%- set touched = kw_column("select month::text from (" ~ touched_sql ~ ") as touched order by 1") -%}
-        {%- set in_range = touched | select('ge', lo) | select('lt', hi) | list -%}
-        {%- set touches_default = (touched | length) > (in_range | length) -%}
+        {%- for row in run_query(touched_sql) -%}
+            {%- set month, changed, current_rows, has_partition = row[0], row[1] | int, row[2] | float, row[3] -%}
+            {%- if month in forced_months or not has_partition or changed > patch_max_fraction * current_rows -%}
+                {%- do rebuilt_months.append(month) -%}
+            {%- else -%}
+                {%- do patched_months.append(month) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set in_range = rebuilt_months -%}
+        {%- set touches_default = false -%}
         {% call statement('stage') %}
             drop table if exists kw_stage;
             create temp table kw_stage as
@@ -94,10 +137,7 @@
             where false
             {%- for month in in_range %}
                 or (model.{{ partition_by }} >= '{{ month }}'::date and model.{{ partition_by }} < '{{ month }}'::date + interval '1 month')
-            {%- endfor %}
-            {%- if touches_default %}
-                or not (model.{{ partition_by }} >= '{{ lo }}'::date and model.{{ partition_by }} < '{{ hi }}'::date)
-            {%- endif %};
+            {%- endfor %};
         {% endcall %}
     {%- endif -%}
 
@@ -106,6 +146,7 @@
     {%- if new_parent and not full -%}
         {{ log(name ~ ": columns changed, rebuilding every partition", info=True) }}
         {%- set full = true -%}
+        {%- set patched_months = [] -%}
         {% call statement('stage_all') %}
             drop table if exists kw_stage;
             create temp table kw_stage as select * from ({{ sql }}) as model;
@@ -158,17 +199,32 @@
             {%- do replaced.append(relname) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- set patched = [] -%}
+    {%- for month in patched_months -%}{%- do patched.append('p' ~ month[:4] ~ month[5:7]) -%}{%- endfor -%}
     {%- set comment = 'kennelworks partitioned_by_month: watermark=' ~ (new_watermark or '-infinity')
-        ~ '; rebuilt=' ~ (built | length) ~ '; months=' ~ (built | map(attribute='suffix') | join(',')) -%}
+        ~ '; rebuilt=' ~ (built | length) ~ '; months=' ~ (built | map(attribute='suffix') | join(','))
+        ~ '; patched=' ~ (patched | length) ~ '; patched_months=' ~ (patched | join(',')) -%}
     {%- set started = modules.datetime.datetime.now() -%}
     {#- One statement string: it runs as one transaction (inside dbt's, or as PostgreSQL's
         implicit transaction of a multi-statement query), so SET LOCAL covers every step.
         synchronous_commit off: the commit does not wait for the WAL flush, which shortens the
         lock; a crash can only lose the whole swap (old partitions and watermark stay, the
-        next run redoes it), never half of it. The last line reports how long it held locks. -#}
+        next run redoes it), never half of it. Patches go first (row locks only: readers go on);
+        the last line reports how long the partition DDL held its locks. -#}
     {% call statement('swap', fetch_result=True) %}
         set local lock_timeout = '{{ lock_timeout }}';
         set local synchronous_commit = off;
+        {%- if not full %}
+        delete from {{ target }} as current using kw_changed
+        where current.{{ unique_key }} = kw_changed.key;
+        insert into {{ target }}
+        select * from kw_patch as patch
+        where true
+        {%- for month in months %}
+            and not (patch.{{ partition_by }} >= '{{ month }}'::date and patch.{{ partition_by }} < '{{ month }}'::date + interval '1 month')
+        {%- endfor %};
+        {%- endif %}
+        select set_config('kennelworks.swap_started', clock_timestamp()::text, true);
         {%- if new_parent %}
         {%- if existing is not none %}
         drop table {{ target }} cascade;
@@ -193,7 +249,7 @@
         drop table {{ target.schema }}.{{ build_prefix }}{{ part.suffix }};
         {%- endfor %}
         comment on table {{ target }} is '{{ comment }}';
-        select round(extract(epoch from clock_timestamp() - statement_timestamp()) * 1000, 1)::text as locked_ms;
+        select round(extract(epoch from clock_timestamp() - current_setting('kennelworks.swap_started')::timestamptz) * 1000, 1)::text as locked_ms;
     {% endcall %}
     {%- set locked_ms = load_result('swap')['data'][0][0] -%}
     {%- if new_parent and existing is not none -%}
@@ -203,13 +259,15 @@
     {{ adapter.commit() }}
     {%- set swap_ms = ((modules.datetime.datetime.now() - started).total_seconds() * 1000) | round(1) -%}
     {{ log(name ~ ": " ~ ('full build' if full else 'incremental') ~ ", rebuilt " ~ (built | length)
-        ~ " partition(s) " ~ (built | map(attribute='suffix') | join(',')) ~ ", swap transaction " ~ locked_ms
+        ~ " partition(s) " ~ (built | map(attribute='suffix') | join(',')) ~ ", patched " ~ (patched | length)
+        ~ " " ~ (patched | join(',')) ~ ", swap transaction " ~ locked_ms
         ~ " ms in the database, " ~ swap_ms ~ " ms with the commit and dbt's round trips", info=True) }}
 
     {#- the swap's duration joins the comment afterwards, for the benchmark and for operators -#}
     {% call statement('main') %}
         drop table if exists kw_stage;
         drop table if exists kw_changed;
+        drop table if exists kw_patch;
         comment on table {{ target }} is '{{ comment }}; swap_db_ms={{ locked_ms }}; swap_ms={{ swap_ms }}';
         select {{ built | length }} as partitions_rebuilt
     {% endcall %}

@@ -5,7 +5,8 @@
     changes_from='int_reservations_suite_matched',
     changed_at='changed_at',
     months_var='reservation_months',
-    partition_indexes=[['tenant_id', 'start_date'], ['tenant_id', 'resource_id', 'start_date']],
+    partition_indexes=[['tenant_id', 'start_date'], ['tenant_id', 'resource_id', 'start_date'], ['reservation_id']],
+    patch_max_fraction=0.25,
     lock_timeout='5s',
 ) }}
 

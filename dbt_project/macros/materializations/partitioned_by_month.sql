@@ -97,7 +97,7 @@
                 union all
                 select date_trunc('month', current.{{ partition_by }})::date
                 from {{ target }} as current
-                where current.{{ unique_key }} = any(array(select key from kw_changed))
+                inner join kw_changed on current.{{ unique_key }} = kw_changed.key
                 {%- for m in forced_months %}
                 union all
                 select '{{ m }}'::date

@@ -286,3 +286,31 @@ def test_leaderboard_is_refreshed_in_place_without_blocking_readers(second_build
     boards = leaderboard(warehouse_url, "reporting.rpt_leaderboard_customers", "customer_id")
     assert boards["week"][0] == (uid(2, 3), 4_000, 1)
     assert boards["all_time"][0] == (uid(2, 3), 16_000, 1)
+
+
+def test_a_deleted_customer_leaves_the_patched_activities_mart_as_a_full_build_would(databases, second_build):
+    """Customer 1 is soft-deleted in the app: fct_activities, patched by key, drops exactly
+    that customer's activities (now quarantined), and equals a --full-refresh build."""
+    ops_url, warehouse_url, target = databases
+    with psycopg.connect(ops_url) as conn:
+        conn.execute("update app.customers set deleted_at = now() where id = %s", [uid(2, 1)])
+    load_all(ops_url, warehouse_url)
+    build(warehouse_url, target)
+    comment = fetch(warehouse_url, "select obj_description('marts.fct_activities'::regclass, 'pg_class')")[0][0]
+    assert "patched keys=" in comment
+    mart = fetch(warehouse_url, "select * from marts.fct_activities order by activity_id")
+    customer_1 = {n for n, row in ACTIVITIES.items() if row[1] == 1 and not row[5]}  # live walks
+    assert customer_1
+    assert [row[0] for row in mart if row[2] == uid(2, 1)] == [uid(8, 8)]  # only the deleted walk, flagged
+    quarantined = fetch(
+        warehouse_url,
+        "select record_key from dq.quarantined_rows where source_table = 'activities' and reason = %s",
+        ["orphan: customer deleted"],
+    )
+    assert {key for (key,) in quarantined} >= {str(uid(8, n)) for n in customer_1}
+    raw = fetch(warehouse_url, "select count(*) from raw.activities")[0][0]
+    in_quarantine = fetch(warehouse_url, "select count(*) from dq.quarantined_rows where source_table = 'activities'")
+    assert raw == len(mart) + in_quarantine[0][0]
+
+    build(warehouse_url, target, full_refresh=True)
+    assert fetch(warehouse_url, "select * from marts.fct_activities order by activity_id") == mart

@@ -56,7 +56,7 @@
         {% call statement('drop_leftover_' ~ loop.index) %}drop table if exists {{ target.schema }}.{{ leftover }} cascade{% endcall %}
     {%- endfor -%}
 
-    {%- set watermark = kw_partitioned_watermark(target) if existing is not none else none -%}
+    {%- set watermark = kw_build_watermark(target) if existing is not none else none -%}
     {%- set rebuilt_months, patched_months = [], [] -%}
     {%- set full = existing is none or should_full_refresh() or watermark is none -%}
 
@@ -70,25 +70,8 @@
             merely looked at again next time (they touch no month), so nothing can be missed. -#}
         {%- set new_watermark = kw_scalar("select max(" ~ changed_at ~ ")::text from kw_stage") -%}
     {%- else -%}
-        {% call statement('changed') %}
-            drop table if exists kw_changed;
-            create temp table kw_changed as
-            select {{ unique_key }} as key, {{ changed_at }} as changed_at
-            from {{ universe }}
-            where {{ changed_at }} > '{{ watermark }}'::timestamptz;
-            analyze kw_changed;
-        {% endcall %}
-        {%- set new_watermark = kw_scalar("select greatest(max(changed_at), '" ~ watermark ~ "'::timestamptz)::text from kw_changed") -%}
-        {#- The changed keys' rows as the model has them now. `= any(array(...))` is a plain
-            filter the planner pushes down to the base table's key index; `in (select ...)`
-            is a semi-join it evaluates after the whole model (5 s instead of 0.3 s at scale 1). -#}
-        {% call statement('patch_rows') %}
-            drop table if exists kw_patch;
-            create temp table kw_patch as
-            select * from ({{ sql }}) as model
-            where model.{{ unique_key }} = any(array(select key from kw_changed));
-            analyze kw_patch;
-        {% endcall %}
+        {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
+        {%- do kw_stage_patch_rows(sql, unique_key) -%}
         {#- Per touched month: how many changed rows arrive in it or leave it, its size now,
             and whether it has a partition (null month: rows outside partition_range). -#}
         {%- set touched_sql -%}
@@ -215,14 +198,13 @@
         set local lock_timeout = '{{ lock_timeout }}';
         set local synchronous_commit = off;
         {%- if not full %}
-        delete from {{ target }} as current using kw_changed
-        where current.{{ unique_key }} = kw_changed.key;
-        insert into {{ target }}
-        select * from kw_patch as patch
-        where true
-        {%- for month in months %}
+        {%- set keep -%}
+            true
+            {%- for month in months %}
             and not (patch.{{ partition_by }} >= '{{ month }}'::date and patch.{{ partition_by }} < '{{ month }}'::date + interval '1 month')
-        {%- endfor %};
+            {%- endfor %}
+        {%- endset %}
+        {{ kw_apply_patch_sql(target, unique_key, keep) }}
         {%- endif %}
         select set_config('kennelworks.swap_started', clock_timestamp()::text, true);
         {%- if new_parent %}
@@ -300,12 +282,4 @@
     {{ return(kw_column(
         "select relname::text from pg_class join pg_namespace on pg_namespace.oid = relnamespace "
         ~ "where nspname = '" ~ schema ~ "' and relkind in ('r', 'p') and starts_with(relname, '" ~ prefix ~ "') order by 1")) }}
-{% endmacro %}
-
-
-{#- The watermark a previous build left in the table's comment, or none. -#}
-{% macro kw_partitioned_watermark(target) %}
-    {%- set comment = kw_scalar("select obj_description('" ~ target ~ "'::regclass, 'pg_class')") -%}
-    {%- set found = modules.re.search('watermark=([^;]+)', comment or '') -%}
-    {{ return(found.group(1) if found else none) }}
 {% endmacro %}

@@ -19,7 +19,8 @@ stored_teams as (
 ),
 
 activities as (
-    select * from {{ ref('int_activities_checked') }}
+    -- staging, not int_activities_checked: quarantined activities count too, so no check is needed
+    select * from {{ ref('stg_app__activities') }}
     where not is_deleted
 ),
 

@@ -17,7 +17,8 @@ checked as (
             when teams.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
             when tenants.is_deleted then 'orphan: tenant deleted'
-        end as quarantine_reason
+        end as quarantine_reason,
+        greatest(teams.extracted_at, teams.deleted_in_source_at, tenants.extracted_at) as changed_at
     from teams
     left join tenants
         on teams.tenant_id = tenants.tenant_id

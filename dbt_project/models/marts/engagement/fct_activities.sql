@@ -1,5 +1,14 @@
 -- One row per activity that passed the integrity checks (int_activities_checked); deleted
 -- ones included and flagged by is_deleted, so raw = this mart + quarantined rows.
+-- Patched by key: a build re-derives only the activities whose row, customer, team or pet
+-- changed since the previous build (changed_at, the watermark in the table's comment).
+{{ config(
+    materialized='patched_by_key',
+    unique_key='activity_id',
+    changes_from='int_activities_checked',
+    indexes=[{'columns': ['activity_id'], 'unique': True}],
+) }}
+
 with
 
 checked as (
@@ -19,7 +28,8 @@ final as (
         created_at,
         updated_at,
         deleted_at,
-        is_deleted
+        is_deleted,
+        changed_at
     from checked
     where quarantine_reason is null
 )

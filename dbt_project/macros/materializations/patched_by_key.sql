@@ -1,0 +1,70 @@
+{#-
+    Materialization `patched_by_key` (PostgreSQL): a table kept equal to its model's query by
+    re-deriving only the keys that changed since the previous build (macros in
+    changed_keys.sql), for big tables whose rows each depend on a handful of source rows.
+
+    * First build, --full-refresh, or a change of the model's columns: the whole table is
+      built aside (`<name>__kw_new`, with its `indexes`) and replaces the old one in one
+      short transaction, as dbt's `table` does.
+    * Otherwise the keys of `changes_from` whose `changed_at` is later than the watermark in
+      the table's comment are deleted and their current rows inserted, in ONE transaction
+      (row locks only: readers go on reading the previous state until it commits). A key
+      that left the model (quarantined since) is deleted and not inserted again.
+    The model must output `changed_at` (the watermark of a full build is its max) and
+    declare a unique index on `unique_key` in `indexes` (the patch deletes through it).
+-#}
+{% materialization patched_by_key, adapter='postgres' %}
+    {%- set target = this.incorporate(type='table') -%}
+    {%- set existing = load_cached_relation(this) -%}
+    {%- set unique_key = config.require('unique_key') -%}
+    {%- set universe = ref(config.require('changes_from')) -%}
+    {%- set changed_at = config.get('changed_at', 'changed_at') -%}
+    {%- set built = this.incorporate(path={'identifier': this.identifier ~ '__kw_new'}, type='table') -%}
+
+    {{ run_hooks(pre_hooks, inside_transaction=False) }}
+    {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+    {%- set watermark = kw_build_watermark(target) if existing is not none and existing.is_table else none -%}
+    {%- set full = watermark is none or should_full_refresh() -%}
+    {%- if not full -%}
+        {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
+        {%- do kw_stage_patch_rows(sql, unique_key) -%}
+        {%- if kw_column_signature('kw_patch') != kw_column_signature(target) -%}
+            {{ log(target.identifier ~ ": columns changed, rebuilding the table", info=True) }}
+            {%- set full = true -%}
+        {%- endif -%}
+    {%- endif -%}
+
+    {%- if full -%}
+        {% call statement('build') %}
+            drop table if exists {{ built }};
+            create table {{ built }} as select * from ({{ sql }}) as model;
+        {% endcall %}
+        {% do create_indexes(built) %}
+        {%- set new_watermark = kw_scalar("select max(" ~ changed_at ~ ")::text from " ~ built) -%}
+        {% call statement('main') %}
+            {%- if existing is not none %}
+            drop {{ existing.type }} {{ existing }};
+            {%- endif %}
+            alter table {{ built }} rename to {{ target.identifier }};
+            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark or "-infinity" }}; full build';
+        {% endcall %}
+        {%- if existing is not none -%}{% do adapter.cache_dropped(existing) %}{%- endif -%}
+    {%- else -%}
+        {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
+        {% call statement('main') %}
+            {{ kw_apply_patch_sql(target, unique_key) }}
+            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ changed_keys }}';
+        {% endcall %}
+    {%- endif -%}
+    {{ log(target.identifier ~ ": " ~ ('full build' if full else 'patched the keys changed since ' ~ watermark), info=True) }}
+
+    {{ run_hooks(post_hooks, inside_transaction=True) }}
+    {{ adapter.commit() }}
+    {% call statement('cleanup') %}
+        drop table if exists kw_changed;
+        drop table if exists kw_patch;
+    {% endcall %}
+    {{ run_hooks(post_hooks, inside_transaction=False) }}
+    {{ return({'relations': [target]}) }}
+{% endmaterialization %}

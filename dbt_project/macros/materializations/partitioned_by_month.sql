@@ -103,9 +103,14 @@
             group by touched.month
             order by touched.month
         {%- endset -%}
+        {#- A month without a partition holds no rows yet, so all its rows are changed ones
+            (kw_patch); only the rebuild of an existing month reads the model for it. -#}
+        {%- set new_months = [] -%}
         {%- for row in run_query(touched_sql) -%}
             {%- set month, changed, current_rows, has_partition = row[0], row[1] | int, row[2] | float, row[3] -%}
-            {%- if month in forced_months or not has_partition or changed > patch_max_fraction * current_rows -%}
+            {%- if not has_partition -%}
+                {%- do rebuilt_months.append(month) -%}{%- do new_months.append(month) -%}
+            {%- elif month in forced_months or changed > patch_max_fraction * current_rows -%}
                 {%- do rebuilt_months.append(month) -%}
             {%- else -%}
                 {%- do patched_months.append(month) -%}
@@ -116,11 +121,13 @@
         {% call statement('stage') %}
             drop table if exists kw_stage;
             create temp table kw_stage as
+            select * from kw_patch as model
+            where {{ kw_in_months('model.' ~ partition_by, new_months) }}
+            {%- if rebuilt_months | length > new_months | length %}
+            union all
             select * from ({{ sql }}) as model
-            where false
-            {%- for month in in_range %}
-                or (model.{{ partition_by }} >= '{{ month }}'::date and model.{{ partition_by }} < '{{ month }}'::date + interval '1 month')
-            {%- endfor %};
+            where {{ kw_in_months('model.' ~ partition_by, rebuilt_months | reject('in', new_months) | list) }}
+            {%- endif %};
         {% endcall %}
     {%- endif -%}
 
@@ -198,13 +205,7 @@
         set local lock_timeout = '{{ lock_timeout }}';
         set local synchronous_commit = off;
         {%- if not full %}
-        {%- set keep -%}
-            true
-            {%- for month in months %}
-            and not (patch.{{ partition_by }} >= '{{ month }}'::date and patch.{{ partition_by }} < '{{ month }}'::date + interval '1 month')
-            {%- endfor %}
-        {%- endset %}
-        {{ kw_apply_patch_sql(target, unique_key, keep) }}
+        {{ kw_apply_patch_sql(target, unique_key, 'not ' ~ kw_in_months('patch.' ~ partition_by, months)) }}
         {%- endif %}
         select set_config('kennelworks.swap_started', clock_timestamp()::text, true);
         {%- if new_parent %}
@@ -282,4 +283,12 @@
     {{ return(kw_column(
         "select relname::text from pg_class join pg_namespace on pg_namespace.oid = relnamespace "
         ~ "where nspname = '" ~ schema ~ "' and relkind in ('r', 'p') and starts_with(relname, '" ~ prefix ~ "') order by 1")) }}
+{% endmacro %}
+
+
+{#- SQL: `column` falls in one of `months` (first days, ISO text); false for none. -#}
+{% macro kw_in_months(column, months) %}
+    {%- if not months -%}false{%- else -%}
+    ({%- for month in months %}({{ column }} >= '{{ month }}'::date and {{ column }} < '{{ month }}'::date + interval '1 month'){% if not loop.last %} or {% endif %}{%- endfor -%})
+    {%- endif -%}
 {% endmacro %}

@@ -462,3 +462,26 @@ def test_rows_move_from_live_to_archive_and_figures_do_not_change(after_move, fi
     assert not live & set(archived_at)
     assert live | set(archived_at) >= {row[0] for row in before["live"]}
     assert fetch(warehouse_url, "select * from reporting.rpt_finance_monthly order by 1, 2") == before["monthly"]
+
+
+def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
+    """App traffic after the move: the open invoice 'due-soon' is paid (every entry of it
+    changes is_open) and payment 2 is re-booked from 'old-open' to 'overdue-45'. The ordinary
+    build patches just those sources, and its ledger equals a --full-refresh build's."""
+    ops_url, warehouse_url, target = databases
+    with psycopg.connect(ops_url) as conn:
+        conn.execute("update app.invoices set status = 'paid' where id = %s", [uid(3, 4)])
+        conn.execute("update app.payments set invoice_id = %s where id = %s", [uid(3, 5), uid(5, 2)])
+    load_all(ops_url, warehouse_url)
+    build(warehouse_url, target, run_date="2026-11-15")
+    comment = fetch(
+        warehouse_url, "select obj_description('intermediate.int_financial_transactions'::regclass, 'pg_class')"
+    )[0][0]
+    assert "patched keys=" in comment
+    ledger = "select * from intermediate.int_financial_transactions order by transaction_id"
+    patched = fetch(warehouse_url, ledger)
+    moved = [row for row in patched if row[3] == uid(5, 2)]  # (transaction_id, tenant, kind, source_id, invoice_id…)
+    assert [row[4] for row in moved] == [uid(3, 5)]
+    assert not [row for row in patched if row[4] == uid(3, 4) and row[9]]  # nothing of 'due-soon' is open
+    build(warehouse_url, target, run_date="2026-11-15", full_refresh=True)
+    assert fetch(warehouse_url, ledger) == patched

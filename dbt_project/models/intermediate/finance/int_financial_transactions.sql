@@ -7,6 +7,19 @@
 -- transaction_id is derived from kind and source row, so it is the same in every build.
 -- is_open: the entry belongs to an invoice that is still open; such entries stay live
 -- whatever their age, so an open balance can always be read from the live ledger alone.
+-- Patched by source row: a build re-derives only the entries whose source row, invoice,
+-- payment, customer, reservation or tenant changed since the previous build (changed_at).
+{{ config(
+    materialized='patched_by_key',
+    unique_key='source_id',
+    changes_from='int_ledger_changes',
+    indexes=[
+        {'columns': ['source_id'], 'unique': True},
+        {'columns': ['transaction_id'], 'unique': True},
+    ],
+) }}
+-- depends_on: {{ ref('int_ledger_changes') }}
+
 with
 
 invoices as (
@@ -40,7 +53,8 @@ charges as (
         invoices.customer_id,
         invoices.total_cents as amount_cents,
         invoices.issued_on::timestamp at time zone tenants.timezone as occurred_at,
-        invoices.issued_on as occurred_on
+        invoices.issued_on as occurred_on,
+        invoices.changed_at
     from invoices
     inner join tenants
         on invoices.tenant_id = tenants.tenant_id
@@ -57,7 +71,8 @@ succeeded_payments as (
         invoices.customer_id,
         payments.amount_cents,
         payments.paid_at as occurred_at,
-        (payments.paid_at at time zone tenants.timezone)::date as occurred_on
+        (payments.paid_at at time zone tenants.timezone)::date as occurred_on,
+        payments.changed_at
     from payments
     inner join invoices
         on payments.tenant_id = invoices.tenant_id
@@ -76,7 +91,8 @@ refunded as (
         invoices.customer_id,
         -refunds.amount_cents as amount_cents,
         refunds.refunded_at as occurred_at,
-        (refunds.refunded_at at time zone tenants.timezone)::date as occurred_on
+        (refunds.refunded_at at time zone tenants.timezone)::date as occurred_on,
+        refunds.changed_at
     from refunds
     inner join payments
         on refunds.tenant_id = payments.tenant_id
@@ -107,7 +123,8 @@ final as (
         entries.amount_cents,
         entries.occurred_at,
         entries.occurred_on,
-        (invoices.status = 'open') as is_open
+        (invoices.status = 'open') as is_open,
+        entries.changed_at
     from entries
     inner join invoices
         on entries.tenant_id = invoices.tenant_id

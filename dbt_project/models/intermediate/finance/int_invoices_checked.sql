@@ -46,7 +46,15 @@ checked as (
             when reservations.is_deleted then 'orphan: reservation deleted'
             when reservations.quarantine_reason is not null then 'orphan: reservation quarantined'
             when invoices.total_cents < 0 then 'invalid: negative total_cents'
-        end as quarantine_reason
+        end as quarantine_reason,
+        -- the latest extraction of any row the outcome (and the ledger entries) depend on
+        greatest(
+            invoices.extracted_at,
+            invoices.deleted_in_source_at,
+            tenants.extracted_at,
+            customers.changed_at,
+            reservations.changed_at
+        ) as changed_at
     from invoices
     left join tenants
         on invoices.tenant_id = tenants.tenant_id

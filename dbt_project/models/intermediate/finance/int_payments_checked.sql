@@ -21,7 +21,8 @@ checked as (
             when invoices.is_deleted then 'orphan: invoice deleted'
             when invoices.quarantine_reason is not null then 'orphan: invoice quarantined'
             when payments.amount_cents < 0 then 'invalid: negative amount_cents'
-        end as quarantine_reason
+        end as quarantine_reason,
+        greatest(payments.extracted_at, payments.deleted_in_source_at, invoices.changed_at) as changed_at
     from payments
     -- by key alone: see int_invoices_checked
     left join invoices

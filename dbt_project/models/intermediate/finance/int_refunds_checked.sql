@@ -21,7 +21,8 @@ checked as (
             when payments.is_deleted then 'orphan: payment deleted'
             when payments.quarantine_reason is not null then 'orphan: payment quarantined'
             when refunds.amount_cents < 0 then 'invalid: negative amount_cents'
-        end as quarantine_reason
+        end as quarantine_reason,
+        greatest(refunds.extracted_at, refunds.deleted_in_source_at, payments.changed_at) as changed_at
     from refunds
     -- by key alone: see int_invoices_checked
     left join payments

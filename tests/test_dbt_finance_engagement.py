@@ -13,7 +13,7 @@ import pytest
 from dbt_finance_fixtures import customer, insert, tenant, uid
 
 from pipelines.lib.dbt import dbt_args, run_dbt
-from pipelines.lib.extract import load_all
+from pipelines.lib.extract import load_all, load_table
 from pipelines.source.create import create_source_schema
 
 RUN_DATE = "2026-06-17"
@@ -314,3 +314,28 @@ def test_a_deleted_customer_leaves_the_patched_activities_mart_as_a_full_build_w
 
     build(warehouse_url, target, full_refresh=True)
     assert fetch(warehouse_url, "select * from marts.fct_activities order by activity_id") == mart
+
+
+def test_the_watermark_does_not_move_while_a_load_is_in_flight(databases):
+    """A load still running may commit rows older than what a build sees, so a build that
+    overlaps one re-derives what it sees but keeps its watermark; the next one moves it."""
+    ops_url, warehouse_url, target = databases
+    comment = "select obj_description('marts.fct_activities'::regclass, 'pg_class')"
+    before = fetch(warehouse_url, comment)[0][0]
+    with psycopg.connect(ops_url) as conn:
+        conn.execute("update app.activities set distance_m = 4_321 where id = %s", [uid(8, 13)])
+    load_table(ops_url, warehouse_url, "activities")
+    with psycopg.connect(warehouse_url) as load_in_flight:  # what load_table holds for its table
+        load_in_flight.execute("select pg_advisory_xact_lock(hashtext('kennelworks.extract'), hashtext('teams'))")
+        build(warehouse_url, target)
+        during = fetch(warehouse_url, comment)[0][0]
+    distance = fetch(warehouse_url, "select distance_m from marts.fct_activities where activity_id = %s", [uid(8, 13)])
+    assert distance == [(4_321,)]  # what the build saw is there
+    assert watermark(during) == watermark(before)
+    build(warehouse_url, target)
+    later = watermark(fetch(warehouse_url, comment)[0][0])
+    assert fetch(warehouse_url, "select %s::timestamptz > %s::timestamptz", [later, watermark(before)]) == [(True,)]
+
+
+def watermark(comment: str) -> str:
+    return comment.split("watermark=")[1].split(";")[0]

@@ -6,18 +6,46 @@
     the model's rows for exactly those keys, deletes the keys and inserts the rows again.
 -#}
 
+{#- The newest watermark a build may record, taken BEFORE it reads: now, or none while a load
+    (pipelines/lib/extract, advisory lock "kennelworks.extract" per table) is in flight.
+    changed_at is an extraction's now(), its transaction's START; a load in flight may commit
+    rows older than rows the build sees, so while one runs the watermark must not move (the
+    next build looks again), and otherwise no later commit can carry a changed_at before now. -#}
+{% macro kw_watermark_limit() %}
+    {{ return(kw_scalar(
+        "select case when exists (select from pg_locks where locktype = 'advisory' and granted and objsubid = 2"
+        ~ " and database = (select oid from pg_database where datname = current_database())"
+        ~ " and classid::bigint = (hashtext('kennelworks.extract')::bigint & 4294967295) and objid <> 0)"
+        ~ " then null else clock_timestamp()::text end")) }}
+{% endmacro %}
+
+
+{#- The watermark a build records: the newest changed_at it saw (`seen_sql`, a scalar query),
+    never past `limit`; while a load was in flight (limit none), the previous one stays. -#}
+{% macro kw_next_watermark(seen_sql, previous, limit) %}
+    {%- if limit is none -%}
+        {{ log(this.identifier ~ ": a load was in flight; the watermark stays at " ~ (previous or '-infinity'), info=True) }}
+        {{ return(previous or '-infinity') }}
+    {%- endif -%}
+    {%- set floor = "'" ~ previous ~ "'::timestamptz" if previous else "null::timestamptz" -%}
+    {{ return(kw_scalar("select least(greatest((" ~ seen_sql ~ "), " ~ floor ~ "), '" ~ limit ~ "'::timestamptz)::text")) }}
+{% endmacro %}
+
+
 {#- temp table kw_changed (key, changed_at): the universe's keys changed after `watermark`;
     returns the watermark the build will record. -#}
 {% macro kw_stage_changed_keys(universe, unique_key, changed_at, watermark) %}
+    {%- set limit = kw_watermark_limit() -%}
     {% call statement('changed_keys') %}
         drop table if exists kw_changed;
         create temp table kw_changed as
-        select {{ unique_key }} as key, {{ changed_at }} as changed_at
+        select distinct on ({{ unique_key }}) {{ unique_key }} as key, {{ changed_at }} as changed_at
         from {{ universe }}
-        where {{ changed_at }} > '{{ watermark }}'::timestamptz;
+        where {{ changed_at }} > '{{ watermark }}'::timestamptz
+        order by {{ unique_key }}, {{ changed_at }} desc;
         analyze kw_changed;
     {% endcall %}
-    {{ return(kw_scalar("select greatest(max(changed_at), '" ~ watermark ~ "'::timestamptz)::text from kw_changed")) }}
+    {{ return(kw_next_watermark("select max(changed_at) from kw_changed", watermark, limit)) }}
 {% endmacro %}
 
 

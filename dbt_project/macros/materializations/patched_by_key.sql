@@ -36,18 +36,19 @@
     {%- endif -%}
 
     {%- if full -%}
+        {%- set limit = kw_watermark_limit() -%}
         {% call statement('build') %}
             drop table if exists {{ built }};
             create table {{ built }} as select * from ({{ sql }}) as model;
         {% endcall %}
         {% do create_indexes(built) %}
-        {%- set new_watermark = kw_scalar("select max(" ~ changed_at ~ ")::text from " ~ built) -%}
+        {%- set new_watermark = kw_next_watermark("select max(" ~ changed_at ~ ") from " ~ built, none, limit) -%}
         {% call statement('main') %}
             {%- if existing is not none %}
             drop {{ existing.type }} {{ existing }};
             {%- endif %}
             alter table {{ built }} rename to {{ target.identifier }};
-            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark or "-infinity" }}; full build';
+            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; full build';
         {% endcall %}
         {%- if existing is not none -%}{% do adapter.cache_dropped(existing) %}{%- endif -%}
     {%- else -%}

@@ -467,7 +467,8 @@ def test_rows_move_from_live_to_archive_and_figures_do_not_change(after_move, fi
 def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
     """App traffic after the move: the open invoice 'due-soon' is paid (every entry of it
     changes is_open) and payment 2 is re-booked from 'old-open' to 'overdue-45'. The ordinary
-    build patches just those sources, and its ledger equals a --full-refresh build's."""
+    build patches just those sources; its ledger, live ledger, invoices and payments equal a
+    --full-refresh build's."""
     ops_url, warehouse_url, target = databases
     with psycopg.connect(ops_url) as conn:
         conn.execute("update app.invoices set status = 'paid' where id = %s", [uid(3, 4)])
@@ -483,5 +484,9 @@ def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
     moved = [row for row in patched if row[3] == uid(5, 2)]  # (transaction_id, tenant, kind, source_id, invoice_id…)
     assert [row[4] for row in moved] == [uid(3, 5)]
     assert not [row for row in patched if row[4] == uid(3, 4) and row[9]]  # nothing of 'due-soon' is open
+    marts = [f"select * from marts.{table} order by 1" for table in ("fct_financial_transactions", "fct_invoices",
+                                                                      "fct_payments")]  # fmt: skip
+    patched_marts = [fetch(warehouse_url, query) for query in marts]
     build(warehouse_url, target, run_date="2026-11-15", full_refresh=True)
     assert fetch(warehouse_url, ledger) == patched
+    assert [fetch(warehouse_url, query) for query in marts] == patched_marts

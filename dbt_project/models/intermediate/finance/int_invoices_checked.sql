@@ -6,6 +6,10 @@
 -- quarantined too, so no mart row points at a row its parent's mart lacks. Invalid values are
 -- quarantined as well: a negative total, or a tenant timezone PostgreSQL does not know (the
 -- ledger cuts days at the tenant's local midnight, so it could not place the invoice).
+-- The unique key index lets the ledger's patch read just the changed rows (and proves the
+-- key's unique test without a scan).
+{{ config(indexes=[{'columns': ['invoice_id'], 'unique': True}]) }}
+
 with
 
 invoices as (

@@ -1,6 +1,10 @@
 -- Every payment, with the reason it cannot be trusted (null when clean). A payment of a
 -- quarantined invoice is quarantined too, so no mart row points at a quarantined parent.
 -- A negative amount is quarantined as invalid: money paid back is a refund row, never a negative payment.
+-- The unique key index lets the ledger's patch read just the changed rows (and proves the
+-- key's unique test without a scan).
+{{ config(indexes=[{'columns': ['payment_id'], 'unique': True}]) }}
+
 with
 
 payments as (

@@ -1,6 +1,10 @@
 -- Every refund, with the reason it cannot be trusted (null when clean). A refund of a
 -- quarantined payment is quarantined too, so no mart row points at a quarantined parent.
 -- A negative amount is quarantined as invalid: refund amounts are stored positive.
+-- The unique key index lets the ledger's patch read just the changed rows (and proves the
+-- key's unique test without a scan).
+{{ config(indexes=[{'columns': ['refund_id'], 'unique': True}]) }}
+
 with
 
 refunds as (

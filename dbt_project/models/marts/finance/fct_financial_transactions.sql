@@ -1,9 +1,15 @@
 -- The live ledger: every ledger entry not yet archived, that is the last 12 months relative to
 -- var run_date plus every entry of a still-open invoice. Built as "ledger minus archive", so
 -- live + archive covers the ledger by construction: no entry is in both, none in neither.
+-- Patched by source row like the ledger: a build re-derives the entries whose source changed
+-- (int_ledger_changes); entries moved to the archive leave through the archive's post-hook.
 {{
     config(
+        materialized='patched_by_key',
+        unique_key='source_id',
+        changes_from='int_ledger_changes',
         indexes=[
+            {'columns': ['source_id'], 'unique': True},
             {'columns': ['transaction_id'], 'unique': True},
             {'columns': ['tenant_id', 'occurred_on']},
             {'columns': ['tenant_id', 'invoice_id']},
@@ -11,6 +17,7 @@
     )
 }}
 
+-- depends_on: {{ ref('int_ledger_changes') }}
 with
 
 ledger as (
@@ -33,7 +40,8 @@ final as (
         ledger.occurred_at,
         ledger.occurred_on,
         ledger.is_open,
-        null::timestamptz as archived_at
+        null::timestamptz as archived_at,
+        ledger.changed_at
     from ledger
     where not exists (
         select from archived

@@ -1,5 +1,13 @@
 -- One row per invoice that passed the integrity checks (int_invoices_checked); deleted ones
 -- included and flagged by is_deleted, so raw = this mart + quarantined rows.
+-- Patched by key: a build re-derives only the rows whose check changed (changed_at).
+{{ config(
+    materialized='patched_by_key',
+    unique_key='invoice_id',
+    changes_from='int_invoices_checked',
+    indexes=[{'columns': ['invoice_id'], 'unique': True}],
+) }}
+
 with
 
 checked as (
@@ -23,7 +31,8 @@ final as (
         created_at,
         updated_at,
         deleted_at,
-        is_deleted
+        is_deleted,
+        changed_at
     from checked
     where quarantine_reason is null
 )

@@ -1,5 +1,13 @@
 -- One row per payment that passed the integrity checks (int_payments_checked); deleted ones
 -- included and flagged by is_deleted, so raw = this mart + quarantined rows.
+-- Patched by key: a build re-derives only the rows whose check changed (changed_at).
+{{ config(
+    materialized='patched_by_key',
+    unique_key='payment_id',
+    changes_from='int_payments_checked',
+    indexes=[{'columns': ['payment_id'], 'unique': True}],
+) }}
+
 with
 
 checked as (
@@ -17,7 +25,8 @@ final as (
         paid_at,
         created_at,
         updated_at,
-        is_deleted
+        is_deleted,
+        changed_at
     from checked
     where quarantine_reason is null
 )

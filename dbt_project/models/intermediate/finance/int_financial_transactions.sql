@@ -20,15 +20,17 @@
 ) }}
 -- depends_on: {{ ref('int_ledger_changes') }}
 
+-- NOT MATERIALIZED: a CTE read more than once is otherwise computed whole before any filter,
+-- and a patch's source_id filter could not reach the key indexes (16 s instead of 0.2 s).
 with
 
-invoices as (
+invoices as not materialized (
     select * from {{ ref('int_invoices_checked') }}
     where quarantine_reason is null
         and not is_deleted
 ),
 
-payments as (
+payments as not materialized (
     select * from {{ ref('int_payments_checked') }}
     where quarantine_reason is null
         and not is_deleted
@@ -40,7 +42,7 @@ refunds as (
         and not is_deleted
 ),
 
-tenants as (
+tenants as not materialized (
     select * from {{ ref('stg_app__tenants') }}
 ),
 

@@ -7,7 +7,8 @@ The world is built once (its build time is reported apart); each variant then re
 the data of one bench database in one transaction, `--repeat` times alternately, and
 the best time of each counts (the machine is shared). Reported: rows/s per variant and
 its ratio to (b), the CPU seconds spent by this process and by the server (robust to
-the contention that inflates wall time), plus the full `generate()` for the product.
+the contention that inflates wall time), the seconds per phase of the best run (COPY per
+table, index rebuild, commit), plus the full `generate()` for the product.
 
 Usage: python -m bench.source [--scale 0.1] [--seed 1] [--repeat 2]
 """
@@ -37,6 +38,7 @@ VARIANTS = {
     "binary_into_indexes": {"binary": True, "rebuild_indexes": False},
 }
 BASELINE = "text_rebuild_indexes"
+MAIN_PHASES = ("build", "copy", "index", "commit", "analyze")  # the rest are "copy <table>"
 
 
 def _bench_database() -> str:
@@ -88,12 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     rows = sum(world.rows(name) for name in generator.LOADED_TABLES)
     best: dict[str, float] = {}
     cpu: dict[str, tuple[float, float]] = {}
+    phases: dict[str, dict[str, float]] = {}
     for _ in range(args.repeat):
         for name, options in VARIANTS.items():
             started, client, server = time.perf_counter(), time.process_time(), _server_cpu_seconds()
-            generator._load(url, world, None, lambda conn: None, **options)
+            timings: dict[str, float] = {}
+            generator._load(url, world, None, lambda conn: None, **options, phases=timings)
             seconds = time.perf_counter() - started
             used = (time.process_time() - client, _server_cpu_seconds() - server)
+            if seconds < best.get(name, float("inf")):
+                phases[name] = timings
             best[name] = min(best.get(name, float("inf")), seconds)
             cpu[name] = min(cpu.get(name, used), used, key=sum)
             print(f"  {name}: {seconds:.1f} s wall, CPU client {used[0]:.1f} s, server {used[1]:.1f} s", flush=True)
@@ -120,10 +126,15 @@ def main(argv: list[str] | None = None) -> int:
                 "client_cpu_seconds": round(cpu[name][0], 2),
                 "server_cpu_seconds": round(cpu[name][1], 2),
                 "server_cpu_vs_text": round(cpu[BASELINE][1] / cpu[name][1], 2),
+                "phases": {phase: round(value, 2) for phase, value in phases[name].items()},
             }
             for name, seconds in best.items()
         },
-        "generate": {"seconds": round(full.seconds, 2), "rows_per_second": round(full.rows_per_second)},
+        "generate": {
+            "seconds": round(full.seconds, 2),
+            "rows_per_second": round(full.rows_per_second),
+            "phases": {phase: round(value, 2) for phase, value in full.phases.items()},
+        },
         "database_bytes": size,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
@@ -139,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         f"  generate (build+load+analyze) {full.seconds:.1f} s = {full.rows_per_second:,.0f} rows/s; "
         f"database {size / 2**20:,.0f} MiB"
     )
+    print("  generate phases: " + ", ".join(f"{phase} {full.phases[phase]:.1f} s" for phase in MAIN_PHASES))
     return 0
 
 

@@ -165,7 +165,9 @@ def _generate(args) -> int:
     console.print(table)
     console.print(
         f"{result.total_rows:,} rows in {result.seconds:.1f} s = {result.rows_per_second:,.0f} rows/s "
-        f"(build {result.build_seconds:.1f} s, load {result.load_seconds:.1f} s)"
+        f"(build {result.build_seconds:.1f} s, load {result.load_seconds:.1f} s: "
+        + ", ".join(f"{phase} {result.phases[phase]:.1f} s" for phase in ("copy", "index", "commit", "analyze"))
+        + ")"
     )
     injected = ", ".join(f"{kind} {n}" for kind, n in sorted(result.anomalies.items())) or "none"
     console.print(f"anomalies: {injected}")

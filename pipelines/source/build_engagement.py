@@ -13,12 +13,13 @@ Deleted teams have no members, activities or progress; deleted customers walk no
 from __future__ import annotations
 
 import json
+from functools import cache
 
 import numpy as np
 
 from pipelines.source import vocab
 from pipelines.source.clock import DAY, SECOND, local_seconds
-from pipelines.source.copytext import concat, fixed_point, rng_for, uuids
+from pipelines.source.copytext import rng_for, uuids
 from pipelines.source.world import World, pick_within, scaled, spread, text
 
 MAX_WAYPOINTS = 5
@@ -27,7 +28,13 @@ NAT = np.datetime64("NaT")
 
 
 class Routes:
-    """The `route` jsonb column, formatted per chunk: [{"lat": .., "lng": ..}, ...]."""
+    """The `route` jsonb column, formatted per chunk: [{"lat":..,"lng":..}, ...].
+
+    Written compact (jsonb stores the parsed value, so separators make no difference in
+    the database, only in bytes sent and parsed). Each row is laid out in uint32 slots
+    gathered from lookup tables of coordinate text - ten per waypoint, zero where the
+    route has fewer waypoints - and the NUL padding is dropped when rows are written.
+    """
 
     def __init__(self, lat_e5: np.ndarray, lng_e5: np.ndarray, count: np.ndarray):
         self.lat_e5, self.lng_e5, self.count = lat_e5, lng_e5, count
@@ -40,15 +47,55 @@ class Routes:
 
     def cells(self) -> np.ndarray:
         n = len(self)
-        parts: list = [b"["]
+        shown = self.count[:, None] > np.arange(MAX_WAYPOINTS)
+        degrees, fraction, closing = _coordinate_text()
+        lat_degrees, lat_fraction = _coordinate_index(self.lat_e5, shown)
+        lng_degrees, lng_fraction = _coordinate_index(self.lng_e5, shown)
+        slots = np.empty((_SLOTS_PER_WAYPOINT * MAX_WAYPOINTS + 1, n), np.uint32)  # one row per slot: fast fills
         for k in range(MAX_WAYPOINTS):
-            shown = self.count > k
-            opening = np.where(shown, b'{"lat": ' if k == 0 else b', {"lat": ', b"")
-            lat = np.where(shown, fixed_point(self.lat_e5[:, k], 5), b"")
-            lng = np.where(shown, fixed_point(self.lng_e5[:, k], 5), b"")
-            parts += [opening, lat, np.where(shown, b', "lng": ', b""), lng, np.where(shown, b"}", b"")]
-        parts.append(b"]")
-        return concat(parts, n)
+            at, here = _SLOTS_PER_WAYPOINT * k, shown[:, k]
+            slots[at : at + 2] = np.where(here, (_OPEN_FIRST if k == 0 else _OPEN_NEXT)[:, None], 0)
+            slots[at + 2] = degrees[lat_degrees[:, k]]
+            slots[at + 3 : at + 5] = fraction[lat_fraction[:, k]].view(np.uint32).reshape(n, 2).T
+            slots[at + 5 : at + 7] = np.where(here, _LNG[:, None], 0)
+            slots[at + 7] = degrees[lng_degrees[:, k]]
+            slots[at + 8 : at + 10] = closing[lng_fraction[:, k]].view(np.uint32).reshape(n, 2).T
+        slots[-1] = _CLOSE
+        width = slots.shape[0] * slots.itemsize
+        return np.ascontiguousarray(slots.T).view(np.uint8).reshape(n, width).view(f"S{width}").ravel()
+
+
+def _text_slots(text: bytes) -> np.ndarray:
+    return np.frombuffer(text.ljust(-(-len(text) // 4) * 4, b"\0"), np.uint32)
+
+
+# per waypoint: '[{"lat":' or ',{"lat":' (2 slots), degrees, fraction (2), ',"lng":' (2), degrees, fraction + '}' (2)
+_SLOTS_PER_WAYPOINT = 10
+_OPEN_FIRST, _OPEN_NEXT, _LNG, _CLOSE = map(_text_slots, (b'[{"lat":', b',{"lat":', b',"lng":', b"]"))
+_NO_DEGREES, _NO_FRACTION = 2000, 100_000  # the empty last rows of the lookup tables
+
+
+@cache
+def _coordinate_text() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coordinate text in slots: degrees "0".."999" then "-0".."-999" (one uint32 slot),
+    fractions ".00000".."99999" and the same followed by '}' (two slots as one uint64);
+    each table ends in an empty entry."""
+    degrees = [f"{sign}{d}".encode() for sign in ("", "-") for d in range(1000)] + [b""]
+    fraction = [f".{f:05d}".encode() for f in range(100_000)] + [b""]
+    closing = [text + b"}" for text in fraction[:-1]] + [b""]
+    return (
+        np.concatenate([_text_slots(text.ljust(4, b"\0")) for text in degrees]),
+        np.frombuffer(b"".join(text.ljust(8, b"\0") for text in fraction), np.uint64),
+        np.frombuffer(b"".join(text.ljust(8, b"\0") for text in closing), np.uint64),
+    )
+
+
+def _coordinate_index(e5: np.ndarray, shown: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the degree and fraction tables for coordinates scaled by 1e5 (empty where not shown)."""
+    degrees, fraction = np.divmod(np.abs(e5), 100_000)
+    if len(degrees) and degrees.max() > 999:
+        raise ValueError("coordinates beyond 999 degrees")
+    return np.where(shown, degrees + 1000 * (e5 < 0), _NO_DEGREES), np.where(shown, fraction, _NO_FRACTION)
 
 
 def build_teams(world: World) -> None:

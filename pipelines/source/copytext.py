@@ -24,7 +24,7 @@ import numpy as np
 
 NULL = b"\\N"
 _LONG = 512  # object cells longer than this are written on the slow path, not padded
-_HEX = np.frombuffer(b"".join(f"{i:02x}".encode() for i in range(256)), np.uint8).reshape(256, 2)
+_HEX_OF_PAIR = np.frombuffer(b"".join(f"{i:04x}".encode() for i in range(65536)), "<u4")  # 2 bytes -> 4 hex digits
 _TIME_OF_DAY = np.frombuffer(
     b"".join(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}".encode() for s in range(86400)), np.uint8
 ).reshape(86400, 8)
@@ -40,7 +40,7 @@ def uuids(rng: np.random.Generator, n: int) -> np.ndarray:
     raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    digits = _HEX[raw].reshape(n, 32)
+    digits = _HEX_OF_PAIR[raw.view(">u2")].view(np.uint8).reshape(n, 32)  # one lookup per two bytes
     out = np.full((n, 36), ord("-"), np.uint8)
     for dst, (lo, hi) in zip((0, 9, 14, 19, 24), ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32)), strict=True):
         out[:, dst : dst + hi - lo] = digits[:, lo:hi]

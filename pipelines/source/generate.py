@@ -8,10 +8,14 @@ Same seed + reference date => identical rows, uuids and timestamps included.
 
 Speed: during the load the session runs with `session_replication_role = replica`, so
 neither the audit/updated_at triggers nor the FK checks fire (the builders keep FKs valid
-by construction); secondary indexes and the primary keys no foreign key depends on are dropped and
-rebuilt once after the COPY; COPY
-is binary (no text parsing on the server), into tables truncated in the same transaction,
-so it writes no WAL (wal_level=minimal), and FREEZE spares the later vacuum.
+by construction); every index, and the primary keys and unique constraints no foreign key
+depends on, are dropped and rebuilt once after the COPY (tenant ids ascend, so the tables
+built tenant by tenant feed their tenant-led indexes presorted rows). COPY is binary (no
+text parsing on the server), formatted in a worker thread while the server loads the
+previous chunk, into tables truncated in the same transaction, so it writes no WAL
+(wal_level=minimal), and FREEZE spares the later vacuum. Where the time goes at scale 1
+(bench/source.py): building ~10 s, COPY ~20 s (half of it parsing the activities' jsonb
+routes), index builds ~20 s on two cores, commit and ANALYZE ~4 s.
 """
 
 from __future__ import annotations
@@ -28,8 +32,6 @@ from pathlib import Path
 from typing import TypeVar
 
 import psycopg
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.schema import CreateIndex
 
 from pipelines.source import anomalies, build_billing, build_boarding, build_engagement, build_parties, vocab
 from pipelines.source.anomalies import AnomalyRates
@@ -38,7 +40,7 @@ from pipelines.source.copybinary import HEADER, TRAILER, copy_binary, pg_kind
 from pipelines.source.copytext import copy_text
 from pipelines.source.create import create_source_schema
 from pipelines.source.manifest import Run, record_run, write_manifest
-from pipelines.source.schema import SCHEMA, metadata, primary_key
+from pipelines.source.schema import SCHEMA, metadata
 from pipelines.source.world import World
 
 TENANTS_AT_SCALE_ONE = 50
@@ -63,6 +65,7 @@ class GenerateResult:
     load_seconds: float
     manifest_path: Path
     anomalies: dict[str, int]
+    phases: dict[str, float]  # seconds: build, copy, index, commit, analyze (see _load)
 
     @property
     def total_rows(self) -> int:
@@ -148,8 +151,11 @@ def generate(
         built = time.perf_counter()
         create_source_schema(ops_url)
         run = Run(seed, scale, reference_date, reference_date)
-        rows = _load(ops_url, world, bar, lambda conn: record_run(conn, run, asdict(rates), entries))
+        phases = {"build": built - started}
+        rows = _load(ops_url, world, bar, lambda conn: record_run(conn, run, asdict(rates), entries), phases=phases)
+    analyzing = time.perf_counter()
     _analyze(ops_url)
+    phases["analyze"] = time.perf_counter() - analyzing
     write_manifest(manifest_path, run, entries)
     finished = time.perf_counter()
     return GenerateResult(
@@ -159,6 +165,7 @@ def generate(
         load_seconds=finished - built,
         manifest_path=manifest_path,
         anomalies=dict(Counter(entry["anomaly"] for entry in entries)),
+        phases=phases,
     )
 
 
@@ -170,16 +177,18 @@ def _load(
     *,
     binary: bool = True,
     rebuild_indexes: bool = True,
+    phases: dict[str, float] | None = None,
 ) -> dict[str, int]:
     """One transaction: truncate, COPY every table, rebuild indexes, `record(conn)` the run.
 
     `binary=False` (text COPY) and `rebuild_indexes=False` (load into the keys and indexes) exist
-    for bench/source.py, which measures them against the defaults.
+    for bench/source.py, which measures them against the defaults. `phases` receives the
+    seconds spent in "copy" (with "copy <table>" for each table), "index" and "commit".
     """
+    phases = {} if phases is None else phases
     rows = {name: world.rows(name) for name in LOADED_TABLES}
     task = bar.add_task("load", total=sum(rows.values())) if bar else None
     tables = ", ".join(f"{SCHEMA}.{name}" for name in APP_TABLES)
-    rebuilt = _rebuilt_keys() if rebuild_indexes else []
     with psycopg.connect(ops_url) as conn:
         try:
             conn.execute("set session_replication_role = replica")
@@ -188,9 +197,11 @@ def _load(
                 "generating needs a superuser on the ops database (to load with triggers off)"
             ) from error
         conn.execute(f"truncate {tables} restart identity")
+        rebuilt = _rebuilt_keys(conn) if rebuild_indexes else []
         for drop, _ in rebuilt:
             conn.execute(drop)
         options = "format binary, freeze" if binary else "freeze"
+        copying = mark = time.perf_counter()
         for name, chunks in groupby(_prefetched(_copy_jobs(world, rows, binary)), key=lambda chunk: chunk[0]):
             columns = ", ".join(world.tables[name])
             with conn.cursor().copy(f"copy {SCHEMA}.{name} ({columns}) from stdin with ({options})") as copy:
@@ -200,34 +211,39 @@ def _load(
                     if bar:
                         bar.update(task, advance=count, description=f"load {name}")
                 copy.write(TRAILER if binary else b"")
+            phases[f"copy {name}"], mark = time.perf_counter() - mark, time.perf_counter()
+        phases["copy"] = mark - copying
         if bar:
             bar.update(task, description="index")
         for _, create in rebuilt:
             conn.execute(create)
         record(conn)
+        phases["index"] = time.perf_counter() - mark
+        committing = time.perf_counter()
+    phases["commit"] = time.perf_counter() - committing
     return rows
 
 
-def _rebuilt_keys() -> list[tuple[str, str]]:
+def _rebuilt_keys(conn: psycopg.Connection) -> list[tuple[str, str]]:
     """(drop, create) SQL of what is cheaper to build once after the COPY than to maintain
-    row by row: every secondary index, and the primary keys no foreign key depends on
-    (building a btree by sorting beats millions of random uuid inserts)."""
-    referenced = {fk.column.table.name for table in metadata.sorted_tables for fk in table.foreign_keys}
-    keys = [
-        (
-            f"alter table {SCHEMA}.{table.name} drop constraint if exists {table.name}_pkey",
-            f"alter table {SCHEMA}.{table.name} add constraint {table.name}_pkey "
-            f"primary key ({', '.join(primary_key(table))})",
-        )
-        for table in metadata.sorted_tables
-        if table.name not in referenced
-    ]
-    indexes = [
-        (f"drop index if exists {SCHEMA}.{index.name}", str(CreateIndex(index).compile(dialect=postgresql.dialect())))
-        for table in metadata.sorted_tables
-        for index in table.indexes
-    ]
-    return keys + indexes
+    row by row: every index, and the primary keys and unique constraints no foreign key
+    depends on (a btree built by sorting beats millions of random uuid inserts). Read from
+    the catalog, so exactly what exists comes back.
+
+    Dropping the foreign keys too, with the keys they need, measured no faster at scale 1:
+    what the COPY of invoices and payments gains, checking the foreign keys added back costs."""
+    return conn.execute(f"""
+        select format('alter table %s drop constraint %I', conrelid::regclass, conname),
+               format('alter table %s add constraint %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+        from pg_constraint
+        where connamespace = '{SCHEMA}'::regnamespace and contype in ('p', 'u')
+            and conindid not in (select conindid from pg_constraint where contype = 'f')
+        union all
+        select format('drop index %s', indexrelid::regclass), pg_get_indexdef(indexrelid)
+        from pg_index
+        where indrelid in (select oid from pg_class where relnamespace = '{SCHEMA}'::regnamespace)
+            and indexrelid not in (select conindid from pg_constraint where contype in ('p', 'u'))
+    """).fetchall()
 
 
 def _copy_jobs(world: World, rows: dict[str, int], binary: bool) -> Iterator[Callable[[], tuple[str, int, bytes]]]:

@@ -183,6 +183,45 @@ def test_a_failed_load_leaves_the_previous_data(generated, tmp_path, monkeypatch
         assert conn.execute("select seed from generator.runs").fetchall() == [(SEED,)]
 
 
+def test_a_build_failing_while_early_tables_load_leaves_the_previous_data(generated, tmp_path, monkeypatch):
+    """generate() loads the tables final early (invoices, ...) while it builds the rest: a
+    builder failing after that still changes nothing."""
+    url, _, _ = generated
+    before = _checksums(url)
+    loaded: list[tuple[str, ...]] = []
+
+    def failing_step(world):
+        raise RuntimeError("builder bug")
+
+    steps = generate_module.BUILD_STEPS
+    monkeypatch.setattr(generate_module, "BUILD_STEPS", (*steps[:-1], failing_step))
+    real_copy = generate_module._Load.copy
+
+    def copy(load, world, names):
+        loaded.append(names)
+        real_copy(load, world, names)
+
+    monkeypatch.setattr(generate_module._Load, "copy", copy)
+    with pytest.raises(RuntimeError, match="builder bug"):
+        generate(url, scale=0.01, seed=SEED + 1, reference_date=REFERENCE, manifest_path=tmp_path / "m.json")
+    assert loaded and "invoices" in loaded[0]
+    assert _checksums(url) == before
+    with psycopg.connect(url) as conn:
+        assert conn.execute("select seed from generator.runs").fetchall() == [(SEED,)]
+
+
+def test_tables_loaded_early_cannot_change_later():
+    """A later step changing a table already handed to the load fails loudly instead of
+    leaving the database without the change."""
+    world, _ = generate_module.build_world(scale=0.01, seed=SEED, reference_date=REFERENCE)
+    for name in generate_module.FINAL_AFTER["build_invoices"]:
+        column = world.tables[name]["created_at"]
+        with pytest.raises(ValueError, match="read-only"):
+            column[0] = column[1]
+        with pytest.raises(TypeError):
+            world.tables[name]["id"] = None
+
+
 def test_bad_scale_is_refused_before_touching_anything(make_database, tmp_path):
     with pytest.raises(GenerateError, match="scale"):
         generate(make_database("scale"), scale=0, seed=1, reference_date=REFERENCE, manifest_path=tmp_path / "m.json")

@@ -447,32 +447,37 @@ def test_no_password_reaches_dbt_target_or_logs(warehouse):
     assert leaking == []
 
 
-def test_a_swap_that_cannot_get_its_lock_fails_and_leaves_the_history_intact(warehouse):
-    """Runs last: it moves reservation 6 to May. A reader holding the history keeps the swap
-    from its lock: the build fails on lock_timeout, the reader's table is untouched, and the
-    next build completes and cleans up the tables the failed one left aside."""
+def test_a_reader_never_waits_for_a_patch_and_a_swap_that_cannot_get_its_lock_fails(warehouse):
+    """Runs last: reservation 6 (March) is cancelled. A reader holds the history open throughout.
+    A backfill of March must DETACH the old partition: it fails on lock_timeout and leaves the
+    reader's table untouched. The ordinary build patches March in place, which needs no lock a
+    reader holds: it completes at once and cleans up what the failed build left aside."""
     url, ops = warehouse["url"], warehouse["ops"]
-    history = "select reservation_id, start_date, tableoid::regclass::text from marts.fct_reservation_history"
+    history = "select reservation_id, status, tableoid::regclass::text from marts.fct_reservation_history"
     with psycopg.connect(ops) as conn:
-        conn.execute(
-            "update app.reservations set start_date = '2026-05-16', end_date = '2026-05-18' where id = %s", (res(6),)
-        )
+        conn.execute("update app.reservations set status = 'cancelled' where id = %s", (res(6),))
     load_all(ops, url)
     before = sorted(rows(url, history))
+    database = rows(url, "select current_database()")[0][0]
+    with psycopg.connect(url, autocommit=True) as admin:  # a statement that waits fails, not hangs
+        admin.execute(f"alter database \"{database}\" set lock_timeout = '20s'")
     with psycopg.connect(url) as reader:
         reader.execute("lock table marts.fct_reservation_history in access share mode")
         with pytest.raises(DbtError, match="lock timeout"):
             dbt_build(
-                url, select="fct_reservation_history", vars={"run_date": RUN_DATE}, target_path=warehouse["target"]
-            )
+                url, select="+fct_reservation_history", target_path=warehouse["target"],
+                vars={"run_date": RUN_DATE, "reservation_months": ["2026-03-01"]},
+            )  # fmt: skip
         assert sorted(reader.execute(history).fetchall()) == before
-    assert sorted(rows(url, history)) == before
 
-    dbt_build(url, select="fct_reservation_history", vars={"run_date": RUN_DATE}, target_path=warehouse["target"])
-    moved = rows(
-        url, "select tableoid::regclass::text from marts.fct_reservation_history where reservation_id = %s", res(6)
-    )
-    assert moved == [("marts.fct_reservation_history_p202605",)]
+        dbt_build(url, select="+fct_reservation_history", vars={"run_date": RUN_DATE}, target_path=warehouse["target"])
+        status = reader.execute(
+            "select status, tableoid::regclass::text from marts.fct_reservation_history where reservation_id = %s",
+            (res(6),),
+        ).fetchall()
+        assert status == [("cancelled", "marts.fct_reservation_history_p202603")]
+    comment = rows(url, "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")[0][0]
+    assert "rebuilt=0;" in comment and "patched_months=p202603;" in comment
     leftovers = rows(url, "select relname::text from pg_class where relname like 'fct_reservation_history\\_\\_new%%'")
     assert leftovers == []
 

@@ -2,7 +2,10 @@
     Row-level security and grants for one relation, re-applied by a post-hook every time
     dbt rebuilds it (a rebuild replaces the relation, and with it its policies and grants).
     Post-hooks run inside the model's transaction, so readers never see the new relation
-    without its policies.
+    without its policies. A table patched in place (not rebuilt) keeps its policies: when RLS
+    is on and the policies carry the fingerprint of the current policy text, they are left
+    alone, since ALTER TABLE ... ROW LEVEL SECURITY would wait for every reader (grants and
+    comments do not).
 
     * tables with tenant_id: RLS enabled AND forced (the owner is filtered too);
       the transformer sees every row (builds), analyst and finance_reader every row,
@@ -32,16 +35,9 @@
         where tenant_id in (select security.current_tenant_ids());
     grant select on {{ relation.schema }}.{{ relation.identifier }}_for_tenant to tenant_analyst;
     {%- endif %}
-    {%- elif has_tenant %}
-    alter table {{ relation }} enable row level security;
-    alter table {{ relation }} force row level security;
-    drop policy if exists transformer_all on {{ relation }};
-    create policy transformer_all on {{ relation }} to warehouse_transformer using (true) with check (true);
-    drop policy if exists readers_all on {{ relation }};
-    create policy readers_all on {{ relation }} for select to analyst, finance_reader using (true);
-    drop policy if exists tenant_rows on {{ relation }};
-    create policy tenant_rows on {{ relation }} for select to tenant_analyst
-        using (tenant_id in (select security.current_tenant_ids()));
+    {%- elif has_tenant and not kw_policies_in_place(relation) %}
+    {{ kw_tenant_policies(relation) }}
+    comment on policy tenant_rows on {{ relation }} is '{{ kw_policies_fingerprint() }}';
     {%- endif %}
 
     revoke all on {{ relation }} from analyst, finance_reader, tenant_analyst;
@@ -67,4 +63,33 @@
         {%- do readers.append('finance_reader') -%}
     {%- endif -%}
     {{ return(readers) }}
+{%- endmacro %}
+
+
+{#- The row-level security of a table with tenant_id (see apply_access). -#}
+{% macro kw_tenant_policies(relation) -%}
+    alter table {{ relation }} enable row level security;
+    alter table {{ relation }} force row level security;
+    drop policy if exists transformer_all on {{ relation }};
+    create policy transformer_all on {{ relation }} to warehouse_transformer using (true) with check (true);
+    drop policy if exists readers_all on {{ relation }};
+    create policy readers_all on {{ relation }} for select to analyst, finance_reader using (true);
+    drop policy if exists tenant_rows on {{ relation }};
+    create policy tenant_rows on {{ relation }} for select to tenant_analyst
+        using (tenant_id in (select security.current_tenant_ids()));
+{%- endmacro %}
+
+
+{% macro kw_policies_fingerprint() -%}
+    kennelworks policies {{ local_md5(kw_tenant_policies('relation')) }}
+{%- endmacro %}
+
+
+{#- RLS enabled and forced, and the policies of the current text (fingerprint) in place. -#}
+{% macro kw_policies_in_place(relation) -%}
+    {{ return(kw_scalar(
+        "select relation.relrowsecurity and relation.relforcerowsecurity"
+        ~ " and obj_description(policy.oid, 'pg_policy') = '" ~ kw_policies_fingerprint() ~ "'"
+        ~ " from pg_class as relation join pg_policy as policy on policy.polrelid = relation.oid"
+        ~ " and policy.polname = 'tenant_rows' where relation.oid = '" ~ relation ~ "'::regclass") or false) }}
 {%- endmacro %}

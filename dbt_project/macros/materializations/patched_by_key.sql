@@ -4,8 +4,10 @@
     changed_keys.sql), for big tables whose rows each depend on a handful of source rows.
 
     * First build, --full-refresh, or a change of the model's columns: the whole table is
-      built aside (`<name>__kw_new`, with its `indexes`) and replaces the old one in one
-      short transaction, as dbt's `table` does.
+      rebuilt. With the same columns it is refilled in place (TRUNCATE + INSERT in one
+      transaction), so views built on it survive; otherwise it is built aside
+      (`<name>__kw_new`, with its `indexes`) and replaces the old relation, whose dependent
+      views (this model's children, rebuilt later in the run) go with it, as with dbt's `table`.
     * Otherwise the keys of `changes_from` whose `changed_at` is later than the watermark in
       the table's comment are deleted and their current rows inserted, in ONE transaction
       (row locks only: readers go on reading the previous state until it commits). A key
@@ -37,20 +39,40 @@
 
     {%- if full -%}
         {%- set limit = kw_watermark_limit() -%}
-        {% call statement('build') %}
-            drop table if exists {{ built }};
-            create table {{ built }} as select * from ({{ sql }}) as model;
+        {% call statement('shape') %}
+            drop table if exists kw_shape;
+            create temp table kw_shape as select * from ({{ sql }}) as model where false;
         {% endcall %}
-        {% do create_indexes(built) %}
-        {%- set new_watermark = kw_next_watermark("select max(" ~ changed_at ~ ") from " ~ built, none, limit) -%}
-        {% call statement('main') %}
-            {%- if existing is not none %}
-            drop {{ existing.type }} {{ existing }};
-            {%- endif %}
-            alter table {{ built }} rename to {{ target.identifier }};
+        {%- set in_place = existing is not none and existing.is_table
+            and kw_column_signature('kw_shape') == kw_column_signature(target) -%}
+        {%- if in_place -%}
+            {#- Same columns: refilled in place, so the views built on it survive (a new table
+                would have to drop them); readers wait for the refill's commit. -#}
+            {% call statement('main') %}
+                truncate {{ target }};
+                insert into {{ target }} select * from ({{ sql }}) as model;
+            {% endcall %}
+            {%- set new_watermark = kw_next_watermark("select max(" ~ changed_at ~ ") from " ~ target, none, limit) -%}
+        {%- else -%}
+            {% call statement('build') %}
+                drop table if exists {{ built }};
+                create table {{ built }} as select * from ({{ sql }}) as model;
+            {% endcall %}
+            {% do create_indexes(built) %}
+            {%- set new_watermark = kw_next_watermark("select max(" ~ changed_at ~ ") from " ~ built, none, limit) -%}
+            {#- New columns (or a view before): the views built on the old relation go with it;
+                they are this model's dependants, rebuilt later in the same run. -#}
+            {% call statement('main') %}
+                {%- if existing is not none %}
+                drop {{ existing.type }} {{ existing }} cascade;
+                {%- endif %}
+                alter table {{ built }} rename to {{ target.identifier }};
+            {% endcall %}
+            {%- if existing is not none -%}{% do adapter.cache_dropped(existing) %}{%- endif -%}
+        {%- endif -%}
+        {% call statement('comment') %}
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; full build';
         {% endcall %}
-        {%- if existing is not none -%}{% do adapter.cache_dropped(existing) %}{%- endif -%}
     {%- else -%}
         {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
         {% call statement('main') %}
@@ -65,6 +87,7 @@
     {% call statement('cleanup') %}
         drop table if exists kw_changed;
         drop table if exists kw_patch;
+        drop table if exists kw_shape;
     {% endcall %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [target]}) }}

@@ -3,6 +3,18 @@
 -- another customer, a missing or cross-tenant resource or service, a stay that ends
 -- before it starts. changed_at is the latest extraction of any row the outcome depends
 -- on: fct_reservation_history finds what to rebuild from it.
+-- A table patched by key: a build re-derives the reservations whose row or parent changed
+-- (int_reservation_changes), instead of evaluating the check for every reservation in each of
+-- its readers (the history, the invoice check, the quarantine).
+{{ config(
+    materialized='patched_by_key',
+    unique_key='reservation_id',
+    changes_from='int_reservation_changes',
+    indexes=[{'columns': ['reservation_id'], 'unique': True}, {'columns': ['changed_at']}],
+    post_hook=['analyze {{ this }}'],
+) }}
+-- depends_on: {{ ref('int_reservation_changes') }}
+
 with
 
 reservations as (
@@ -55,6 +67,8 @@ checked as (
         greatest(
             reservations.extracted_at,
             reservations.deleted_in_source_at,
+            tenants.extracted_at,
+            tenants.deleted_in_source_at,
             customers.changed_at,
             pets.changed_at,
             resources.changed_at,

@@ -14,6 +14,7 @@ from dbt_finance_fixtures import customer, insert, tenant, uid
 
 from pipelines.lib.dbt import dbt_args, run_dbt
 from pipelines.lib.extract import load_all, load_table
+from pipelines.lib.extract.meta import LOCK_NAMESPACE
 from pipelines.source.create import create_source_schema
 
 RUN_DATE = "2026-06-17"
@@ -326,7 +327,7 @@ def test_the_watermark_does_not_move_while_a_load_is_in_flight(databases):
         conn.execute("update app.activities set distance_m = 4_321 where id = %s", [uid(8, 13)])
     load_table(ops_url, warehouse_url, "activities")
     with psycopg.connect(warehouse_url) as load_in_flight:  # what load_table holds for its table
-        load_in_flight.execute("select pg_advisory_xact_lock(hashtext('kennelworks.extract'), hashtext('teams'))")
+        load_in_flight.execute("select pg_advisory_xact_lock(hashtext(%s), hashtext('teams'))", [LOCK_NAMESPACE])
         build(warehouse_url, target)
         during = fetch(warehouse_url, comment)[0][0]
     distance = fetch(warehouse_url, "select distance_m from marts.fct_activities where activity_id = %s", [uid(8, 13)])

@@ -7,7 +7,7 @@
 -#}
 
 {#- The newest watermark a build may record, taken BEFORE it reads: now, or none while a load
-    (pipelines/lib/extract, advisory lock "kennelworks.extract" per table) is in flight.
+    (pipelines/lib/extract: the advisory lock meta.LOCK_NAMESPACE, per table) is in flight.
     changed_at is an extraction's now(), its transaction's START; a load in flight may commit
     rows older than rows the build sees, so while one runs the watermark must not move (the
     next build looks again), and otherwise no later commit can carry a changed_at before now. -#}

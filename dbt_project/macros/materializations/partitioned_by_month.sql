@@ -117,8 +117,6 @@
                 {%- do patched_months.append(month) -%}
             {%- endif -%}
         {%- endfor -%}
-        {%- set in_range = rebuilt_months -%}
-        {%- set touches_default = false -%}
         {% call statement('stage') %}
             drop table if exists kw_stage;
             create temp table kw_stage as
@@ -153,9 +151,8 @@
     {%- if full -%}
         {%- set months = kw_column("select distinct date_trunc('month', " ~ partition_by ~ ")::date::text from kw_stage where "
             ~ partition_by ~ " >= '" ~ lo ~ "' and " ~ partition_by ~ " < '" ~ hi ~ "' order by 1") -%}
-        {%- set touches_default = true -%}
     {%- else -%}
-        {%- set months = in_range -%}
+        {%- set months = rebuilt_months -%}
     {%- endif -%}
 
     {#- 2. Each month (and the default partition) built aside, complete with CHECK and indexes. -#}
@@ -169,7 +166,7 @@
         {%- do built.append({'suffix': suffix, 'rows': rows,
                              'bound': "for values from ('" ~ month ~ "') to ('" ~ kw_scalar("select ('" ~ month ~ "'::date + interval '1 month')::date::text") ~ "')"}) -%}
     {%- endfor -%}
-    {%- if touches_default -%}
+    {%- if full -%}
         {%- set bound = "not (" ~ partition_by ~ " >= '" ~ lo ~ "'::date and " ~ partition_by ~ " < '" ~ hi ~ "'::date)" -%}
         {%- set rows = kw_build_partition(target, 'default', bound, partition_indexes) -%}
         {%- do built.append({'suffix': 'default', 'rows': rows, 'bound': 'default'}) -%}
@@ -192,7 +189,7 @@
     {%- endfor -%}
     {%- set patched = [] -%}
     {%- for month in patched_months -%}{%- do patched.append('p' ~ month[:4] ~ month[5:7]) -%}{%- endfor -%}
-    {%- set comment = 'kennelworks partitioned_by_month: watermark=' ~ (new_watermark or '-infinity')
+    {%- set comment = 'kennelworks partitioned_by_month: watermark=' ~ new_watermark
         ~ '; rebuilt=' ~ (built | length) ~ '; months=' ~ (built | map(attribute='suffix') | join(','))
         ~ '; patched=' ~ (patched | length) ~ '; patched_months=' ~ (patched | join(',')) -%}
     {%- set started = modules.datetime.datetime.now() -%}

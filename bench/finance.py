@@ -26,7 +26,7 @@ import time
 import psycopg
 
 from pipelines.lib.databases import database_urls, mask_url
-from pipelines.lib.dbt import dbt_args, run_dbt
+from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.settings import PROJECT_ROOT
 
@@ -57,8 +57,7 @@ def fresh_database(admin_url: str, name: str) -> str:
 
 def build(warehouse_url: str, run_date: str) -> float:
     """Seconds of one `dbt build` of the finance/engagement models."""
-    command = ["build", "--indirect-selection", "cautious"]
-    return run_dbt(warehouse_url, dbt_args(command, MODELS, {"run_date": run_date}, target_path=TARGET)).seconds
+    return dbt_build(warehouse_url, MODELS, {"run_date": run_date}, target_path=TARGET).seconds
 
 
 def count(warehouse_url: str, relation: str) -> int:

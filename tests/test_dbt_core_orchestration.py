@@ -28,19 +28,22 @@ def test_dbt_args_carry_validated_vars_and_selection(tmp_path):
     args = dbt_args(
         ["build"],
         select="fct_reservation_history",
-        vars={"run_date": "2026-03-15"},
+        vars={"reservation_months": ["2026-03-17"]},
         full_refresh=True,
         target_path=tmp_path,
     )
     assert args[0] == "build"
     assert args[args.index("--select") + 1] == "fct_reservation_history"
-    assert json.loads(args[args.index("--vars") + 1]) == {"run_date": "2026-03-15"}
+    assert json.loads(args[args.index("--vars") + 1]) == {"reservation_months": ["2026-03-01"]}
     assert args[args.index("--target-path") + 1] == str(tmp_path)
     assert args[-1] == "--full-refresh"
+    # the run date changes every night: as a --var it would make dbt re-parse every file
+    with pytest.raises(ValueError, match="run_date is passed to run_dbt"):
+        dbt_args(["build"], vars={"run_date": "2026-03-15"})
 
 
 def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments():
-    env = dbt_environment("postgresql://loader:s3cret@127.0.0.1:6543/warehouse")
+    env = dbt_environment("postgresql://loader:s3cret@127.0.0.1:6543/warehouse", run_date="2026-03-15")
     assert env == {
         "DBT_HOST": "127.0.0.1",
         "DBT_PORT": "6543",
@@ -48,8 +51,12 @@ def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments():
         "DBT_PASSWORD": "s3cret",
         "DBT_DATABASE": "warehouse",
         "DBT_ROLE": "warehouse_transformer",
+        "KENNELWORKS_RUN_DATE": "2026-03-15",
     }
-    assert "s3cret" not in " ".join(dbt_args(["build"], vars={"run_date": "2026-03-15"}))
+    assert dbt_environment("postgresql://loader@h/warehouse")["KENNELWORKS_RUN_DATE"] == ""  # today
+    with pytest.raises(ValueError, match="run_date must be an ISO date"):
+        dbt_environment("postgresql://loader@h/warehouse", run_date="2026-03-15'; drop table x; --")
+    assert "s3cret" not in " ".join(dbt_args(["build"], vars={"reservation_months": ["2026-03-01"]}))
 
 
 def test_the_manifest_is_prepared_without_a_database(tmp_path):

@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from dbt_finance_fixtures import customer, insert, tenant, uid
 
-from pipelines.lib.dbt import dbt_args, run_dbt
+from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
@@ -248,8 +248,7 @@ from entries group by 1, 2 order by 1, 2
 def build(warehouse_url: str, target, full_refresh: bool = False, run_date: str = RUN_DATE) -> None:
     """dbt build of MODELS; `cautious` runs only the tests whose every parent is built here
     (other concerns' tests on shared models such as dq.quarantined_rows are theirs to run)."""
-    command = ["build", "--indirect-selection", "cautious"]
-    run_dbt(warehouse_url, dbt_args(command, MODELS, {"run_date": run_date}, full_refresh, target))
+    dbt_build(warehouse_url, MODELS, {"run_date": run_date}, full_refresh, target)
 
 
 def fetch(url: str, query: str, params=None) -> list[tuple]:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from dbt_finance_fixtures import customer, insert, tenant, uid
 
-from pipelines.lib.dbt import dbt_args, run_dbt
+from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all, load_table
 from pipelines.lib.extract.meta import LOCK_NAMESPACE
 from pipelines.source.create import create_source_schema
@@ -152,8 +152,7 @@ def activity(n: int, tenant_n: int, customer_n: int, team_n: int | None, date: s
 def build(warehouse_url: str, target, full_refresh: bool = False) -> None:
     """dbt build of MODELS; `cautious` runs only the tests whose every parent is built here
     (other concerns' tests on shared models such as dq.quarantined_rows are theirs to run)."""
-    command = ["build", "--indirect-selection", "cautious"]
-    run_dbt(warehouse_url, dbt_args(command, MODELS, {"run_date": RUN_DATE}, full_refresh, target))
+    dbt_build(warehouse_url, MODELS, {"run_date": RUN_DATE}, full_refresh, target)
 
 
 def fetch(url: str, query: str, params=None) -> list[tuple]:

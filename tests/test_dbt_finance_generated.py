@@ -14,7 +14,7 @@ import datetime as dt
 import psycopg
 import pytest
 
-from pipelines.lib.dbt import dbt_args, run_dbt
+from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.source.generate import generate
 
@@ -41,9 +41,8 @@ def databases(make_database, tmp_path_factory):
     manifest = tmp_path_factory.mktemp("manifest") / "manifest.json"
     generate(ops_url, scale=0.01, seed=23, reference_date=RUN_DATE, manifest_path=manifest)
     load_all(ops_url, warehouse_url)
-    command = ["build", "--indirect-selection", "cautious"]
     target = tmp_path_factory.mktemp("dbt_target")
-    run_dbt(warehouse_url, dbt_args(command, MODELS, {"run_date": RUN_DATE.isoformat()}, target_path=target))
+    dbt_build(warehouse_url, MODELS, {"run_date": RUN_DATE.isoformat()}, target_path=target)
     return ops_url, warehouse_url
 
 

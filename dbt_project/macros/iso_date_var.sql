@@ -12,9 +12,14 @@
 {%- endmacro %}
 
 
-{#- The run date as a SQL date expression: var run_date when given, else current_date. -#}
+{#-
+    The run date as a SQL date expression: var run_date when given (unit tests set it), else
+    env KENNELWORKS_RUN_DATE (how pipelines/lib/dbt.py passes it: a changed var would make dbt
+    re-parse every file, a changed environment variable only the files that call this), else
+    current_date.
+-#}
 {% macro run_date() -%}
-    {%- set value = var('run_date', '') -%}
+    {%- set value = var('run_date', '') or env_var('KENNELWORKS_RUN_DATE', '') -%}
     {%- if value is none or (value | string | trim) == '' -%}
         current_date
     {%- else -%}

@@ -6,6 +6,9 @@ Guarantees:
   is written to a file or printed (dbt keeps profile values out of target/);
 * every date var is validated as an ISO date here, before it reaches dbt (and again in the
   `iso_date` macro), so --vars can never carry SQL;
+* run_date reaches dbt as the variable KENNELWORKS_RUN_DATE, not as a --var: a changed --vars
+  makes dbt re-parse the whole project (about 3 s each nightly build), a changed environment
+  variable only the few files that read it;
 * a failed dbt command raises `DbtError` naming the failed nodes; nothing is retried silently.
 """
 
@@ -33,6 +36,9 @@ DBT_TARGET_PATH = PROJECT_ROOT / "target"
 DATE_VARS = frozenset({"run_date"})
 DATE_LIST_VARS = frozenset({"reservation_months"})
 
+# The run date's environment variable (read by the run_date() macro).
+RUN_DATE_ENV = "KENNELWORKS_RUN_DATE"
+
 _ENV_LOCK = threading.Lock()
 
 # `dbt parse` reads profiles.yml but never connects: placeholders are enough, so preparing
@@ -44,8 +50,8 @@ class DbtError(RuntimeError):
     """dbt ran and some node failed (or dbt could not start); the message names them."""
 
 
-def dbt_environment(warehouse_url: str) -> dict[str, str]:
-    """The DBT_* variables profiles.yml reads, from a PostgreSQL URL."""
+def dbt_environment(warehouse_url: str, run_date: Any = "") -> dict[str, str]:
+    """The DBT_* variables profiles.yml reads, from a PostgreSQL URL, and the run date (validated)."""
     parts = conninfo_to_dict(warehouse_url)
     missing = [key for key in ("host", "user", "dbname") if not parts.get(key)]
     if missing:
@@ -59,17 +65,18 @@ def dbt_environment(warehouse_url: str) -> dict[str, str]:
         # dbt builds as the transformer (SET ROLE): it owns the schemas it builds, and
         # row-level security (forced even for owners) applies to it like to everyone else.
         "DBT_ROLE": TRANSFORMER,
+        RUN_DATE_ENV: validate_vars({"run_date": run_date})["run_date"],
     }
 
 
 @contextmanager
-def dbt_env(warehouse_url: str) -> Iterator[dict[str, str]]:
+def dbt_env(warehouse_url: str, run_date: Any = "") -> Iterator[dict[str, str]]:
     """Prepare the warehouse's access model, then set the DBT_* variables for one dbt call.
 
     dbt (in-process or as dagster-dbt's subprocess) reads the process environment; the lock
     keeps two concurrent calls in one process from seeing each other's connection.
     """
-    values = dbt_environment(warehouse_url)
+    values = dbt_environment(warehouse_url, run_date)
     # Roles, schemas and the PII salt in place before any model is built (a no-op when they are);
     # not for `dbt parse`, which never connects (Dagster prepares its manifest without a server).
     if warehouse_url != PARSE_ONLY_URL:
@@ -126,6 +133,12 @@ def validate_vars(values: Mapping[str, Any] | None) -> dict[str, Any]:
     return clean
 
 
+def split_run_date(vars: Mapping[str, Any] | None) -> tuple[Any, dict[str, Any]]:
+    """(run_date, the other vars): the run date goes to dbt through the environment."""
+    other = dict(vars or {})
+    return other.pop("run_date", ""), other
+
+
 def dbt_args(
     command: Sequence[str],
     select: Sequence[str] | str | None = None,
@@ -151,6 +164,8 @@ def dbt_args(
         # relationships test whose other parent this subset does not build (and may not exist yet)
         args += ["--select", *([select] if isinstance(select, str) else select), "--indirect-selection", "cautious"]
     clean = validate_vars(vars)
+    if "run_date" in clean:
+        raise ValueError("run_date is passed to run_dbt (dbt reads it from the environment), not as a --var")
     if clean:
         args += ["--vars", json.dumps(clean)]
     if full_refresh:
@@ -179,14 +194,17 @@ class DbtResult:
         return next(node.status for node in self.nodes if node.name == name)
 
 
-def run_dbt(warehouse_url: str, args: list[str]) -> DbtResult:
-    """Run one dbt command in-process; raises DbtError unless every node succeeded."""
+def run_dbt(warehouse_url: str, args: list[str], run_date: Any = "") -> DbtResult:
+    """Run one dbt command in-process; raises DbtError unless every node succeeded.
+
+    `run_date` (ISO date, empty for today) goes to dbt as RUN_DATE_ENV, never in `args`.
+    """
     import time
 
     from dbt.cli.main import dbtRunner
 
     started = time.perf_counter()
-    with dbt_env(warehouse_url):
+    with dbt_env(warehouse_url, run_date):
         outcome = dbtRunner().invoke(args)
     seconds = time.perf_counter() - started
     nodes = [
@@ -216,7 +234,8 @@ def dbt_build(
     target_path: Path | None = None,
 ) -> DbtResult:
     """`dbt build` (models, tests, in dependency order) against the warehouse at `warehouse_url`."""
-    return run_dbt(warehouse_url, dbt_args(["build"], select, vars, full_refresh, target_path))
+    run_date, other_vars = split_run_date(vars)
+    return run_dbt(warehouse_url, dbt_args(["build"], select, other_vars, full_refresh, target_path), run_date)
 
 
 def dbt_command(
@@ -228,7 +247,8 @@ def dbt_command(
     target_path: Path | None = None,
 ) -> DbtResult:
     """Any other dbt command (`test`, `run`, `docs generate`, ...), same environment and checks."""
-    return run_dbt(warehouse_url, dbt_args(command.split(), select, vars, full_refresh, target_path))
+    run_date, other_vars = split_run_date(vars)
+    return run_dbt(warehouse_url, dbt_args(command.split(), select, other_vars, full_refresh, target_path), run_date)
 
 
 def manifest_is_stale(manifest: Path) -> bool:

@@ -6,7 +6,6 @@ and its group is its schema, which the generate_schema_name macro chose from its
 (pipelines.lib.dbt.group_name: the one rule).
 """
 
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import PostgresResource
-from pipelines.lib.dbt import DBT_PROJECT_DIR, dbt_env, group_name, prepare_manifest, validate_vars
+from pipelines.lib.dbt import DBT_PROJECT_DIR, dbt_env, group_name, prepare_manifest
 
 # Parsed at load time when the dbt project changed since the last parse (no database needed).
 MANIFEST = prepare_manifest()
@@ -42,9 +41,8 @@ class DbtBuildConfig(dg.Config):
 
 
 def build_args(config: DbtBuildConfig) -> list[str]:
-    """The `dbt build` arguments of one run; dates validated before dbt sees them."""
-    args = ["build", "--vars", json.dumps(validate_vars({"run_date": config.run_date}))]
-    return [*args, "--full-refresh"] if config.full_refresh else args
+    """The `dbt build` arguments of one run (the run date goes through dbt_env)."""
+    return ["build", "--full-refresh"] if config.full_refresh else ["build"]
 
 
 # Reporting models are a step of their own, after the marts: the blocking data-quality
@@ -59,7 +57,7 @@ MODELS_POOL = "warehouse_models"
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db: PostgresResource, config):
     # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
     # subprocess through the environment only while it runs.
-    with dbt_env(warehouse_db.url()):
+    with dbt_env(warehouse_db.url(), config.run_date):
         yield from dbt.cli(build_args(config), context=context).stream()
 
 

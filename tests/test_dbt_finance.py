@@ -465,19 +465,28 @@ def test_rows_move_from_live_to_archive_and_figures_do_not_change(after_move, fi
 
 def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
     """App traffic after the move: the open invoice 'due-soon' is paid (every entry of it
-    changes is_open) and payment 2 is re-booked from 'old-open' to 'overdue-45'. The ordinary
-    build patches just those sources; its ledger, live ledger, invoices and payments equal a
-    --full-refresh build's."""
+    changes is_open) and payment 2 is re-booked from 'old-open' to 'overdue-45'; customer 2 is
+    deleted, so its invoice 'recent-paid' (changed through its parent only) and that invoice's
+    payment are quarantined. The ordinary build patches just those sources; its checks,
+    quarantine, ledger, live ledger, invoices and payments equal a --full-refresh build's."""
     ops_url, warehouse_url, target = databases
     with psycopg.connect(ops_url) as conn:
         conn.execute("update app.invoices set status = 'paid' where id = %s", [uid(3, 4)])
         conn.execute("update app.payments set invoice_id = %s where id = %s", [uid(3, 5), uid(5, 2)])
+        conn.execute("update app.customers set deleted_at = now() where id = %s", [uid(2, 2)])
     load_all(ops_url, warehouse_url)
     build(warehouse_url, target, run_date="2026-11-15")
-    comment = fetch(
-        warehouse_url, "select obj_description('intermediate.int_financial_transactions'::regclass, 'pg_class')"
-    )[0][0]
-    assert "patched keys=" in comment
+    for model in ("int_financial_transactions", "int_invoices_checked", "int_payments_checked"):
+        comment = fetch(warehouse_url, f"select obj_description('intermediate.{model}'::regclass, 'pg_class')")[0][0]
+        assert "patched keys=" in comment, model
+    quarantine = "select * from dq.quarantined_rows order by source_table, record_key"
+    patched_quarantine = fetch(warehouse_url, quarantine)
+    reasons = {(row[0], row[1]): row[3] for row in patched_quarantine}
+    assert reasons[("invoices", str(uid(3, 3)))] == "orphan: customer deleted"
+    assert reasons[("payments", str(uid(5, 3)))] == "orphan: invoice quarantined"
+    checks = [f"select * from intermediate.{model} order by 1" for model in ("int_invoices_checked",
+                                                                            "int_payments_checked")]  # fmt: skip
+    patched_checks = [fetch(warehouse_url, query) for query in checks]
     ledger = "select * from intermediate.int_financial_transactions order by transaction_id"
     patched = fetch(warehouse_url, ledger)
     moved = [row for row in patched if row[3] == uid(5, 2)]  # (transaction_id, tenant, kind, source_id, invoice_id…)
@@ -489,3 +498,6 @@ def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
     build(warehouse_url, target, run_date="2026-11-15", full_refresh=True)
     assert fetch(warehouse_url, ledger) == patched
     assert [fetch(warehouse_url, query) for query in marts] == patched_marts
+    assert [fetch(warehouse_url, query) for query in checks] == patched_checks
+    # first_seen_at differs (a full refresh sees every row for the first time): compare the rest
+    assert [row[:4] for row in fetch(warehouse_url, quarantine)] == [row[:4] for row in patched_quarantine]

@@ -19,8 +19,11 @@ stored_teams as (
 ),
 
 activities as (
-    -- staging, not int_activities_checked: quarantined activities count too, so no check is needed
-    select * from {{ ref('stg_app__activities') }}
+    -- staging, not int_activities_checked: quarantined activities count too, so no check is needed.
+    -- Only the columns summed: read twice, this CTE is materialized, and a copy of whole rows
+    -- (routes included) cost 4.5 of the model's 6 s at scale 1.
+    select tenant_id, customer_id, team_id, distance_m, duration_s
+    from {{ ref('stg_app__activities') }}
     where not is_deleted
 ),
 

@@ -6,9 +6,17 @@
 -- quarantined too, so no mart row points at a row its parent's mart lacks. Invalid values are
 -- quarantined as well: a negative total, or a tenant timezone PostgreSQL does not know (the
 -- ledger cuts days at the tenant's local midnight, so it could not place the invoice).
--- The unique key index lets the ledger's patch read just the changed rows (and proves the
--- key's unique test without a scan).
-{{ config(indexes=[{'columns': ['invoice_id'], 'unique': True}]) }}
+-- A table patched by key: a build re-derives only the invoices whose row or parent changed
+-- (int_invoice_changes). The unique key index lets the ledger's patch read just the changed
+-- rows (and proves the key's unique test without a scan); the changed_at index serves the
+-- payments' and the ledger's change lookups.
+{{ config(
+    materialized='patched_by_key',
+    unique_key='invoice_id',
+    changes_from='int_invoice_changes',
+    indexes=[{'columns': ['invoice_id'], 'unique': True}, {'columns': ['changed_at']}],
+) }}
+-- depends_on: {{ ref('int_invoice_changes') }}
 
 with
 

@@ -1,9 +1,17 @@
 -- Every payment, with the reason it cannot be trusted (null when clean). A payment of a
 -- quarantined invoice is quarantined too, so no mart row points at a quarantined parent.
 -- A negative amount is quarantined as invalid: money paid back is a refund row, never a negative payment.
--- The unique key index lets the ledger's patch read just the changed rows (and proves the
--- key's unique test without a scan).
-{{ config(indexes=[{'columns': ['payment_id'], 'unique': True}]) }}
+-- A table patched by key: a build re-derives only the payments whose row or invoice changed
+-- (int_payment_changes). The unique key index lets the ledger's patch read just the changed
+-- rows (and proves the key's unique test without a scan); the changed_at index serves the
+-- ledger's change lookup.
+{{ config(
+    materialized='patched_by_key',
+    unique_key='payment_id',
+    changes_from='int_payment_changes',
+    indexes=[{'columns': ['payment_id'], 'unique': True}, {'columns': ['changed_at']}],
+) }}
+-- depends_on: {{ ref('int_payment_changes') }}
 
 with
 

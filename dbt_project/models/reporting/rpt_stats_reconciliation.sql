@@ -19,11 +19,8 @@ stored_teams as (
 ),
 
 activities as (
-    -- staging, not int_activities_checked: quarantined activities count too, so no check is needed.
-    -- Only the columns summed: read twice, this CTE is materialized, and a copy of whole rows
-    -- (routes included) cost 4.5 of the model's 6 s at scale 1.
-    select tenant_id, customer_id, team_id, distance_m, duration_s
-    from {{ ref('stg_app__activities') }}
+    -- staging, not int_activities_checked: quarantined activities count too, so no check is needed
+    select * from {{ ref('stg_app__activities') }}
     where not is_deleted
 ),
 
@@ -44,25 +41,33 @@ teams as (
     where not is_deleted
 ),
 
-customer_totals as (
+-- Customer and team totals in one scan of the 3M activities (grouping sets), computed once:
+-- as two CTEs, the planner scanned activities twice and re-aggregated the customer totals in
+-- every parallel worker (model 6.3 s; this way 2.1 s at scale 1).
+activity_totals as materialized (
     select
         tenant_id,
         customer_id,
+        team_id,
+        grouping(customer_id) = 0 as is_customer_total,
         sum(distance_m)::bigint as distance_m,
         sum(duration_s)::bigint as duration_s,
         count(*) as activity_count
     from activities
-    group by tenant_id, customer_id
+    group by grouping sets ((tenant_id, customer_id), (tenant_id, team_id))
+),
+
+customer_totals as (
+    select tenant_id, customer_id, distance_m, duration_s, activity_count
+    from activity_totals
+    where is_customer_total
 ),
 
 team_distances as (
-    select
-        tenant_id,
-        team_id,
-        sum(distance_m)::bigint as distance_m
-    from activities
-    where team_id is not null
-    group by tenant_id, team_id
+    select tenant_id, team_id, distance_m
+    from activity_totals
+    where not is_customer_total
+        and team_id is not null
 ),
 
 team_member_counts as (

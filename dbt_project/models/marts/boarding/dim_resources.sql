@@ -1,5 +1,8 @@
 -- One row per resource that passed the integrity checks (deleted ones included, flagged).
 -- is_bookable: active and not deleted, the resources whose capacity counts.
+-- Key index: proves the unique test; lets PostgreSQL drop unread joins (see dim_customers).
+{{ config(indexes=[{'columns': ['resource_id'], 'unique': True}]) }}
+
 with
 
 resources as (

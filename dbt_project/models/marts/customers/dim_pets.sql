@@ -1,4 +1,7 @@
 -- One row per pet that passed the integrity checks (deleted ones included, flagged).
+-- Key index: proves the unique test; lets PostgreSQL drop unread joins (see dim_customers).
+{{ config(indexes=[{'columns': ['pet_id'], 'unique': True}]) }}
+
 with
 
 pets as (

@@ -1,5 +1,8 @@
 -- One row per team that passed the integrity checks (int_teams_checked); deleted ones
 -- included and flagged by is_deleted, so raw = this mart + quarantined rows.
+-- Key index: proves the unique test without a scan.
+{{ config(indexes=[{'columns': ['team_id'], 'unique': True}]) }}
+
 with
 
 checked as (

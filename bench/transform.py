@@ -8,7 +8,11 @@ never touched):
    as a ratio of the full build (target <= 10 %) and the partitions of
    marts.fct_reservation_history it rebuilt (swapped) and patched (rows replaced in place);
 3. for the busiest month, the lock held by the partition swap against a DELETE + INSERT
-   of the same rows (the alternative the swap replaces), both measured here.
+   of the same rows (the alternative the swap replaces), both measured here;
+4. dbt's own floor: a build of the whole project with nothing changed on a tiny warehouse
+   (scale 0.01), where the database has next to nothing to do. What remains is dbt's cost
+   per node (compile, connection, catalog, logging: ~0.09 s each, on 2 threads), which no
+   incremental strategy removes; the incremental build above it is the part the models control.
 Results go to bench/results/transform.json.
 
     python -m bench.transform [--scale 1] [--seed 1] [--reference-date 2026-11-01]
@@ -32,6 +36,7 @@ from pipelines.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "transform.json"
 OPS_DB, WAREHOUSE_DB = "kw_bench_transform_ops", "kw_bench_transform_wh"
+FLOOR_OPS_DB, FLOOR_WAREHOUSE_DB, FLOOR_SCALE = "kw_bench_floor_ops", "kw_bench_floor_wh", 0.01
 TARGET = PROJECT_ROOT / "target" / "bench_transform"
 
 
@@ -107,6 +112,27 @@ def busiest_month(warehouse_url: str) -> tuple[str, int]:
         ).fetchone()
 
 
+def dbt_floor(admin_url: str, seed: int, reference_date: dt.date) -> tuple[float, int]:
+    """(seconds, nodes) of a build with nothing changed, on a warehouse of FLOOR_SCALE, after a first build.
+
+    The run date moves by a day, as it does every night, so this includes what a new run
+    date costs dbt (re-parsing the few files that read it).
+    """
+    from pipelines.source.generate import generate
+
+    ops_url, warehouse_url = fresh_database(admin_url, FLOOR_OPS_DB), fresh_database(admin_url, FLOOR_WAREHOUSE_DB)
+    generate(ops_url, scale=FLOOR_SCALE, seed=seed, reference_date=reference_date)
+    load_all(ops_url, warehouse_url)
+    target = TARGET.with_name("bench_floor")
+    dbt_build(warehouse_url, vars={"run_date": reference_date.isoformat()}, target_path=target)
+    next_day = {"run_date": (reference_date + dt.timedelta(days=1)).isoformat()}
+    result, seconds = timed(
+        f"dbt build, nothing changed, scale {FLOOR_SCALE} (dbt's floor)",
+        lambda: dbt_build(warehouse_url, vars=next_day, target_path=target),
+    )
+    return seconds, len(result.nodes)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
@@ -152,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     month, month_rows = busiest_month(warehouse_url)
     delete_insert_seconds = delete_insert_month(warehouse_url, month)
 
+    floor_seconds, floor_nodes = dbt_floor(admin_url, args.seed, args.reference_date)
+
     def node_seconds(result, name):
         return round(next(node.seconds for node in result.nodes if node.name == name), 2)
 
@@ -183,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
             node_seconds(incremental, "fct_reservation_history") / node_seconds(full, "fct_reservation_history"), 3
         ),
         "target_incremental_over_full": 0.10,
+        "floor_scale": FLOOR_SCALE,
+        "floor_build_seconds": round(floor_seconds, 1),
+        "floor_build_nodes": floor_nodes,
+        "floor_over_full": round(floor_seconds / full_seconds, 3),
+        "incremental_above_floor_over_full": round((incremental_seconds - floor_seconds) / full_seconds, 3),
         "swap_lock_db_ms": float(incremental_history.get("swap_db_ms", "nan")),
         "swap_with_commit_ms": float(incremental_history.get("swap_ms", "nan")),
         "delete_insert_month": month,

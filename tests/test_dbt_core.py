@@ -504,3 +504,24 @@ def test_a_dagster_monthly_partition_rebuilds_that_month(warehouse):
     assert materialization.asset_key.path == ["marts", "fct_reservation_history"]
     comment = rows(warehouse["url"], "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")
     assert "rebuilt=1; months=p202603;" in comment[0][0]
+
+
+def test_patched_dimensions_equal_a_full_rebuild(warehouse):
+    """dim_customers and dim_pets are patched by key: after customer 2 is renamed and pet 4
+    re-bred in the app, a build re-derives just those rows (and the pets of the renamed
+    customer), and the result equals a --full-refresh build."""
+    url, target = warehouse["url"], warehouse["target"]
+    with psycopg.connect(warehouse["ops"]) as conn:
+        conn.execute("update app.customers set last_name = 'Renamed' where id = %s", (C2,))
+        conn.execute("update app.pets set breed = 'Beagle' where id = %s", (P4,))
+    load_all(warehouse["ops"], url)
+    dims = {"dim_customers": ("customer_id", C2, "last_name", "Renamed"), "dim_pets": ("pet_id", P4, "breed", "Beagle")}
+    dbt_build(url, select=list(dims), vars={"run_date": RUN_DATE}, target_path=target)
+    patched = {}
+    for model, (key_column, key, column, value) in dims.items():
+        comment = rows(url, f"select obj_description('marts.{model}'::regclass, 'pg_class')")[0][0]
+        assert "patched keys=" in comment, (model, comment)
+        assert rows(url, f"select {column} from marts.{model} where {key_column} = %s", key) == [(value,)]
+        patched[model] = rows(url, f"select * from marts.{model} order by 1")
+    dbt_build(url, select=list(dims), vars={"run_date": RUN_DATE}, full_refresh=True, target_path=target)
+    assert {model: rows(url, f"select * from marts.{model} order by 1") for model in dims} == patched

@@ -17,7 +17,8 @@ checked as (
             when customers.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
         end as quarantine_reason,
-        greatest(customers.extracted_at, customers.deleted_in_source_at) as changed_at
+        -- the tenant's extraction too: a tenant that appears late ends 'orphan: tenant missing'
+        greatest(customers.extracted_at, customers.deleted_in_source_at, tenants.extracted_at) as changed_at
     from customers
     left join tenants
         on customers.tenant_id = tenants.tenant_id

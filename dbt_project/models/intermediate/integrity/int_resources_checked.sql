@@ -16,7 +16,8 @@ checked as (
             when resources.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
         end as quarantine_reason,
-        greatest(resources.extracted_at, resources.deleted_in_source_at) as changed_at
+        -- the tenant's extraction too: a tenant that appears late ends 'orphan: tenant missing'
+        greatest(resources.extracted_at, resources.deleted_in_source_at, tenants.extracted_at) as changed_at
     from resources
     left join tenants
         on resources.tenant_id = tenants.tenant_id

@@ -1,9 +1,15 @@
 -- One row per customer that passed the integrity checks (deleted ones included, flagged).
+-- Patched by key: a build re-derives only the customers whose row or tenant changed.
 -- E-mail and phone reach marts only as salted hashes (security.hash_pii; the salt is in the
 -- database, readable by the admin only, so it appears in neither compiled SQL nor logs).
 -- Key index: proves the unique test without a scan; lets PostgreSQL drop unread joins to this
 -- table (the unique test of rpt_reservation_calendar: 0.8 s instead of 1.7 s at scale 1).
-{{ config(indexes=[{'columns': ['customer_id'], 'unique': True}]) }}
+{{ config(
+    materialized='patched_by_key',
+    unique_key='customer_id',
+    changes_from='int_customers_checked',
+    indexes=[{'columns': ['customer_id'], 'unique': True}],
+) }}
 
 with
 
@@ -21,7 +27,8 @@ final as (
         security.hash_pii(phone) as phone_hash,
         is_deleted,
         created_at,
-        updated_at
+        updated_at,
+        changed_at
     from customers
     where quarantine_reason is null
 )

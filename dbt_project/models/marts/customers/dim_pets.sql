@@ -1,6 +1,12 @@
 -- One row per pet that passed the integrity checks (deleted ones included, flagged).
+-- Patched by key: a build re-derives only the pets whose row or customer changed.
 -- Key index: proves the unique test; lets PostgreSQL drop unread joins (see dim_customers).
-{{ config(indexes=[{'columns': ['pet_id'], 'unique': True}]) }}
+{{ config(
+    materialized='patched_by_key',
+    unique_key='pet_id',
+    changes_from='int_pets_checked',
+    indexes=[{'columns': ['pet_id'], 'unique': True}],
+) }}
 
 with
 
@@ -20,7 +26,8 @@ final as (
         is_active,
         is_deleted,
         created_at,
-        updated_at
+        updated_at,
+        changed_at
     from pets
     where quarantine_reason is null
 )

@@ -525,3 +525,23 @@ def test_patched_dimensions_equal_a_full_rebuild(warehouse):
         patched[model] = rows(url, f"select * from marts.{model} order by 1")
     dbt_build(url, select=list(dims), vars={"run_date": RUN_DATE}, full_refresh=True, target_path=target)
     assert {model: rows(url, f"select * from marts.{model} order by 1") for model in dims} == patched
+
+
+def test_current_occupancy_follows_a_new_run_date_without_a_full_refresh(warehouse):
+    """The run date is part of the materialized view's SQL: a build for the next day replaces
+    the view (its SQL changed) instead of refreshing the old query, and keeps its _for_tenant view."""
+    url = warehouse["url"]
+    dbt_build(url, select="rpt_current_occupancy", vars={"run_date": "2026-03-16"}, target_path=warehouse["target"])
+    found = {
+        resource_id: (is_occupied, reservation_id, until)
+        for resource_id, is_occupied, reservation_id, until in rows(
+            url,
+            "select resource_id, is_occupied, reservation_id, until_date::text from reporting.rpt_current_occupancy",
+        )
+    }
+    assert found[R1] == (True, res(1), "2026-03-17")
+    assert found[R2] == (False, None, None)  # stay 2 left on the 16th: occupied on the 15th, free now
+    assert all(until > "2026-03-16" for _, _, until in found.values() if until)
+    assert rows(url, "select count(*) from reporting.rpt_current_occupancy_for_tenant") == [(0,)]  # admin: no tenant
+    comment = rows(url, "select obj_description('reporting.rpt_current_occupancy'::regclass, 'pg_class')")[0][0]
+    assert comment.startswith("kennelworks sql=")

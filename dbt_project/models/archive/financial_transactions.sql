@@ -18,7 +18,7 @@
         ],
         post_hook=[
             "{{ move_archived_out_of_live('fct_financial_transactions') }}",
-            "analyze {{ this }}",
+            "{{ kw_analyze() }}",
         ],
     )
 }}

@@ -11,7 +11,7 @@
     unique_key='reservation_id',
     changes_from='int_reservation_changes',
     indexes=[{'columns': ['reservation_id'], 'unique': True}, {'columns': ['changed_at']}],
-    post_hook=['analyze {{ this }}'],
+    post_hook=['{{ kw_analyze() }}'],
 ) }}
 -- depends_on: {{ ref('int_reservation_changes') }}
 

@@ -545,3 +545,8 @@ def test_current_occupancy_follows_a_new_run_date_without_a_full_refresh(warehou
     assert rows(url, "select count(*) from reporting.rpt_current_occupancy_for_tenant") == [(0,)]  # admin: no tenant
     comment = rows(url, "select obj_description('reporting.rpt_current_occupancy'::regclass, 'pg_class')")[0][0]
     assert comment.startswith("kennelworks sql=")
+    # the replacement has the unique index too, so the next build can refresh it CONCURRENTLY
+    unique = "select count(*) from pg_index where indisunique and indrelid = %s::regclass"
+    assert rows(url, unique, "reporting.rpt_current_occupancy") == [(1,)]
+    dbt_build(url, select="rpt_current_occupancy", vars={"run_date": "2026-03-16"}, target_path=warehouse["target"])
+    assert rows(url, "select obj_description('reporting.rpt_current_occupancy'::regclass, 'pg_class')")[0][0] == comment

@@ -289,11 +289,13 @@ def test_leaderboard_is_refreshed_in_place_without_blocking_readers(second_build
 
 
 def test_a_deleted_customer_leaves_the_patched_activities_mart_as_a_full_build_would(databases, second_build):
-    """Customer 1 is soft-deleted in the app: fct_activities, patched by key, drops exactly
-    that customer's activities (now quarantined), and equals a --full-refresh build."""
+    """Customer 1 and team 2 are soft-deleted in the app (neither activity row changes):
+    fct_activities, patched by key, drops exactly the customer's activities and the team's
+    (now quarantined), and equals a --full-refresh build."""
     ops_url, warehouse_url, target = databases
     with psycopg.connect(ops_url) as conn:
         conn.execute("update app.customers set deleted_at = now() where id = %s", [uid(2, 1)])
+        conn.execute("update app.teams set deleted_at = now() where id = %s", [uid(7, 2)])
     load_all(ops_url, warehouse_url)
     build(warehouse_url, target)
     comment = fetch(warehouse_url, "select obj_description('marts.fct_activities'::regclass, 'pg_class')")[0][0]
@@ -308,6 +310,14 @@ def test_a_deleted_customer_leaves_the_patched_activities_mart_as_a_full_build_w
         ["orphan: customer deleted"],
     )
     assert {key for (key,) in quarantined} >= {str(uid(8, n)) for n in customer_1}
+    team_2 = {uid(8, n) for n, row in ACTIVITIES.items() if row[2] == 2}
+    assert team_2 and not team_2 & {row[0] for row in mart}
+    team_quarantined = fetch(
+        warehouse_url,
+        "select record_key from dq.quarantined_rows where source_table = 'activities' and reason = %s",
+        ["orphan: team deleted"],
+    )
+    assert {key for (key,) in team_quarantined} >= {str(key) for key in team_2}
     raw = fetch(warehouse_url, "select count(*) from raw.activities")[0][0]
     in_quarantine = fetch(warehouse_url, "select count(*) from dq.quarantined_rows where source_table = 'activities'")
     assert raw == len(mart) + in_quarantine[0][0]

@@ -5,9 +5,10 @@
 {{ config(
     materialized='patched_by_key',
     unique_key='activity_id',
-    changes_from='int_activities_checked',
+    changes_from='int_activity_changes',
     indexes=[{'columns': ['activity_id'], 'unique': True}],
 ) }}
+-- depends_on: {{ ref('int_activity_changes') }}
 
 with
 

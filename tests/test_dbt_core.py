@@ -8,6 +8,7 @@ rows listed here, and the reschedule test checks which partitions the incrementa
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,7 +19,7 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.defs.resources import PostgresResource
-from pipelines.lib.dbt import DbtError, dbt_build
+from pipelines.lib.dbt import DbtError, dbt_build, dbt_command
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
@@ -436,6 +437,19 @@ def test_customers_with_pets_excludes_soft_deleted_pets_and_customers(warehouse)
         )
     }
     assert not columns & {"email", "phone"}
+
+
+def test_docs_generate_documents_the_models_and_their_columns(warehouse):
+    """`dbt docs generate` (as `warehouse dbt docs` runs it) works on the built warehouse: the
+    catalog has the partitioned history and the materialized view with their columns."""
+    dbt_command(warehouse["url"], "docs generate", select=MODELS, vars={"run_date": RUN_DATE},
+                target_path=warehouse["target"])  # fmt: skip
+    catalog = json.loads((warehouse["target"] / "catalog.json").read_text())
+    nodes = catalog["nodes"]
+    history = nodes["model.kennelworks.fct_reservation_history"]
+    assert {"reservation_id", "tenant_id", "start_date", "suite_type"} <= set(history["columns"])
+    assert "tenant_id" in nodes["model.kennelworks.rpt_current_occupancy"]["columns"]
+    assert (warehouse["target"] / "index.html").exists()
 
 
 def test_no_password_reaches_dbt_target_or_logs(warehouse):

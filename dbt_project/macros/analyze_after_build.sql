@@ -11,10 +11,9 @@
     {%- set materialized = config.get('materialized') -%}
     {%- set skip = materialized == 'view' -%}
     {%- if execute and materialized == 'patched_by_key' -%}
-        {%- set found = run_query("select coalesce(obj_description(oid, 'pg_class'), ''), reltuples from pg_class where oid = '"
-            ~ relation ~ "'::regclass").rows[0] -%}
-        {%- set patched = modules.re.search('patched keys=([0-9]+)', found[0]) -%}
-        {%- set skip = patched is not none and (patched.group(1) | int) < 0.1 * (found[1] | float) -%}
+        {%- set patched = modules.re.search('patched keys=([0-9]+)', kw_comment(relation) or '') -%}
+        {%- set skip = patched is not none and (patched.group(1) | int)
+            < 0.1 * (kw_scalar("select reltuples from pg_class where oid = '" ~ relation ~ "'::regclass") | float) -%}
     {%- endif -%}
     {%- if not skip -%}
     analyze {{ relation }}

@@ -25,7 +25,7 @@
     {%- set replace = existing_relation is not none
         and existing_relation.is_materialized_view
         and not should_full_refresh()
-        and kw_scalar("select obj_description('" ~ existing_relation ~ "'::regclass, 'pg_class')") != fingerprint -%}
+        and kw_comment(existing_relation) != fingerprint -%}
     {%- if replace -%}
         {{ log(target_relation ~ ": its SQL changed since it was built; replacing it", info=True) }}
         {%- set build_sql = get_replace_sql(existing_relation, target_relation, sql) -%}

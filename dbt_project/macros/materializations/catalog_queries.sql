@@ -8,6 +8,13 @@
 {% endmacro %}
 
 
+{#- The comment on a relation (table, view, materialized view), or none: where the
+    materializations keep what a build recorded (watermark, patched keys, SQL fingerprint). -#}
+{% macro kw_comment(relation) %}
+    {{ return(kw_scalar("select obj_description('" ~ relation ~ "'::regclass, 'pg_class')")) }}
+{% endmacro %}
+
+
 {% macro kw_scalar(query) %}
     {%- set result = run_query(query) -%}
     {{ return(result.columns[0].values()[0] if result and result.rows | length > 0 else none) }}

@@ -77,7 +77,7 @@
 
 {#- The watermark a previous build left in the table's comment, or none. -#}
 {% macro kw_build_watermark(target) %}
-    {%- set comment = kw_scalar("select obj_description('" ~ target ~ "'::regclass, 'pg_class')") -%}
+    {%- set comment = kw_comment(target) -%}
     {%- set found = modules.re.search('watermark=([^;]+)', comment or '') -%}
     {{ return(found.group(1) if found else none) }}
 {% endmacro %}

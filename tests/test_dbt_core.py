@@ -461,6 +461,46 @@ def test_no_password_reaches_dbt_target_or_logs(warehouse):
     assert leaking == []
 
 
+def test_a_nightly_build_neither_waits_for_nor_blocks_the_readers_of_reporting_views(warehouse):
+    """While an analyst reads the calendar (a view over the history and the dims), a tenant
+    analyst their occupancy (`_for_tenant`, a view on the materialized view) and a check a
+    staging view, the build of the same run date runs. Their SQL did not change, so no view is
+    replaced, and the tables under the calendar are patched, not swapped: no statement of the
+    build waits for the readers (one that did would fail on lock_timeout). A new run date
+    changes the calendar's SQL, and then it is replaced."""
+    url, target = warehouse["url"], warehouse["target"]
+    database = rows(url, "select current_database()")[0][0]
+    reads = [
+        "select count(*), count(*) filter (where tier = 'historical') from reporting.rpt_reservation_calendar",
+        "select count(*) from reporting.rpt_current_occupancy_for_tenant",
+        "select count(*) from staging.stg_app__reservations",
+    ]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"alter database \"{database}\" set lock_timeout = '3s'")
+    try:
+        with psycopg.connect(url) as reader:  # one transaction: its locks stay until the end
+            before = [reader.execute(query).fetchone() for query in reads]
+            dbt_build(url, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
+            assert [reader.execute(query).fetchone() for query in reads] == before
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f'alter database "{database}" reset lock_timeout')
+
+    calendar_comment = "select obj_description('reporting.rpt_reservation_calendar'::regclass, 'pg_class')"
+    (comment,) = rows(url, calendar_comment)[0]
+    assert comment.startswith("kennelworks sql=")
+    tier = "select tier from reporting.rpt_reservation_calendar where reservation_id = %s"
+    dbt_build(url, select="rpt_reservation_calendar", vars={"run_date": "2027-04-01"}, target_path=target)
+    assert rows(url, tier, res(1)) == [("historical",)]  # ended 2026-03-17: over a year before
+    assert rows(url, calendar_comment) != [(comment,)]
+    dbt_build(url, select="rpt_reservation_calendar", vars={"run_date": RUN_DATE}, target_path=target)
+    assert rows(url, tier, res(1)) == [("active",)]
+    assert rows(url, calendar_comment) == [(comment,)]
+    # still runs with the caller's privileges and row-level security after each replacement
+    options = "select reloptions from pg_class where oid = 'reporting.rpt_reservation_calendar'::regclass"
+    assert rows(url, options) == [(["security_invoker=true"],)]
+
+
 def test_a_reader_never_waits_for_a_patch_and_a_swap_that_cannot_get_its_lock_fails(warehouse):
     """Runs last: reservation 6 (March) is cancelled. A reader holds the history open throughout.
     A backfill of March must DETACH the old partition: it fails on lock_timeout and leaves the

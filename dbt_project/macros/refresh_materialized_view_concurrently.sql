@@ -21,7 +21,7 @@
     post-hook then re-creates its `_for_tenant` view). Otherwise dbt's own logic runs.
 -#}
 {% macro materialized_view_get_build_sql(existing_relation, target_relation, backup_relation, intermediate_relation) %}
-    {%- set fingerprint = 'kennelworks sql=' ~ local_md5(sql) -%}
+    {%- set fingerprint = kw_sql_fingerprint(sql) -%}
     {%- set replace = existing_relation is not none
         and existing_relation.is_materialized_view
         and not should_full_refresh()

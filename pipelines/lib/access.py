@@ -10,6 +10,7 @@ once-per-server half and is idempotent.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,7 +75,13 @@ as $$
     select encode(sha256(convert_to((select salt from security.pii_salt) || ':' || lower(btrim(value)), 'UTF8')), 'hex')
 $$;
 revoke all on function security.hash_pii(text) from public;
+"""
 
+# Who reads which membership rows. Run only when not in place (see _secure_tenant_members):
+# ALTER TABLE and DROP POLICY take an ACCESS EXCLUSIVE lock, and every query of a tenant
+# analyst reads this table through its policies, so re-running them before each build would
+# wait for those queries and make every later one wait.
+TENANT_MEMBERS_POLICIES_SQL = """
 alter table security.tenant_members enable row level security;
 alter table security.tenant_members force row level security;
 drop policy if exists own_memberships on security.tenant_members;
@@ -83,6 +90,8 @@ create policy own_memberships on security.tenant_members for select
 drop policy if exists transformer_all on security.tenant_members;
 create policy transformer_all on security.tenant_members for select to warehouse_transformer using (true);
 """
+TENANT_MEMBERS_POLICIES = ("own_memberships", "transformer_all")
+TENANT_MEMBERS_FINGERPRINT = "kennelworks policies " + hashlib.md5(TENANT_MEMBERS_POLICIES_SQL.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,7 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
             for schema in schemas:
                 conn.execute(sql.SQL("grant usage on schema {} to {}").format(_ident(schema), _ident(role)))
         conn.execute(SECURITY_SQL)
+        _secure_tenant_members(conn)
         conn.execute(
             "insert into security.pii_salt (salt) values (%s) "
             "on conflict (singleton) do update set salt = excluded.salt "
@@ -204,6 +214,28 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
         conn.execute(
             sql.SQL("grant execute on function security.current_tenant_ids() to {}, {}").format(
                 _ident(TENANT_ANALYST), _ident(TRANSFORMER)
+            )
+        )
+
+
+def _secure_tenant_members(conn: psycopg.Connection) -> None:
+    """Row-level security on security.tenant_members, unless already in place (same policy text)."""
+    in_place = conn.execute(
+        """
+        select c.relrowsecurity and c.relforcerowsecurity
+            and (select count(*) from pg_policy as p
+                 where p.polrelid = c.oid and obj_description(p.oid, 'pg_policy') = %s) = %s
+        from pg_class as c where c.oid = 'security.tenant_members'::regclass
+        """,
+        (TENANT_MEMBERS_FINGERPRINT, len(TENANT_MEMBERS_POLICIES)),
+    ).fetchone()[0]
+    if in_place:
+        return
+    conn.execute(TENANT_MEMBERS_POLICIES_SQL)
+    for policy in TENANT_MEMBERS_POLICIES:
+        conn.execute(
+            sql.SQL("comment on policy {} on security.tenant_members is {}").format(
+                _ident(policy), sql.Literal(TENANT_MEMBERS_FINGERPRINT)
             )
         )
 

@@ -5,7 +5,8 @@
     without its policies. A table patched in place (not rebuilt) keeps its policies: when RLS
     is on and the policies carry the fingerprint of the current policy text, they are left
     alone, since ALTER TABLE ... ROW LEVEL SECURITY would wait for every reader (grants and
-    comments do not).
+    comments do not); likewise a view's security_invoker and a `_for_tenant` view already
+    in place are left alone.
 
     * tables with tenant_id: RLS enabled AND forced (the owner is filtered too);
       the transformer sees every row (builds), analyst and finance_reader every row,
@@ -26,14 +27,21 @@
     ).rows | length > 0 -%}
 
     {%- if materialized == 'view' %}
+    {%- if not kw_is_security_invoker(relation) %}
     alter view {{ relation }} set (security_invoker = true);
+    {%- endif %}
     {%- elif materialized == 'materialized_view' %}
     {%- if has_tenant and 'tenant_analyst' in readers %}
-    create or replace view {{ relation.schema }}.{{ relation.identifier }}_for_tenant
-        with (security_barrier = true) as
-        select * from {{ relation }}
-        where tenant_id in (select security.current_tenant_ids());
-    grant select on {{ relation.schema }}.{{ relation.identifier }}_for_tenant to tenant_analyst;
+    {%- set for_tenant = relation.schema ~ '.' ~ relation.identifier ~ '_for_tenant' %}
+    {%- set for_tenant_sql = 'create or replace view ' ~ for_tenant ~ ' with (security_barrier = true) as'
+        ~ ' select * from ' ~ relation ~ ' where tenant_id in (select security.current_tenant_ids())' %}
+    {#- created again only when missing (it goes with a replaced materialized view) or
+        different: replacing a view waits for its readers and makes later ones wait -#}
+    {%- if kw_comment(for_tenant) != kw_sql_fingerprint(for_tenant_sql) %}
+    {{ for_tenant_sql }};
+    comment on view {{ for_tenant }} is '{{ kw_sql_fingerprint(for_tenant_sql) }}';
+    {%- endif %}
+    grant select on {{ for_tenant }} to tenant_analyst;
     {%- endif %}
     {%- elif has_tenant and not kw_policies_in_place(relation) %}
     {{ kw_tenant_policies(relation) }}
@@ -82,6 +90,14 @@
 
 {% macro kw_policies_fingerprint() -%}
     kennelworks policies {{ local_md5(kw_tenant_policies('relation')) }}
+{%- endmacro %}
+
+
+{#- A view that runs with its caller's privileges and row-level security already. -#}
+{% macro kw_is_security_invoker(relation) -%}
+    {{ return(kw_scalar(
+        "select coalesce('security_invoker=true' = any(reloptions), false) from pg_class"
+        ~ " where oid = '" ~ relation ~ "'::regclass")) }}
 {%- endmacro %}
 
 

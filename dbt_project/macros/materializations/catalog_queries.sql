@@ -8,10 +8,19 @@
 {% endmacro %}
 
 
-{#- The comment on a relation (table, view, materialized view), or none: where the
-    materializations keep what a build recorded (watermark, patched keys, SQL fingerprint). -#}
+{#- The comment on a relation (table, view, materialized view), or none (also when the
+    relation does not exist): where the materializations keep what a build recorded
+    (watermark, patched keys, SQL fingerprint). -#}
 {% macro kw_comment(relation) %}
-    {{ return(kw_scalar("select obj_description('" ~ relation ~ "'::regclass, 'pg_class')")) }}
+    {{ return(kw_scalar("select obj_description(to_regclass('" ~ relation ~ "'), 'pg_class')")) }}
+{% endmacro %}
+
+
+{#- The comment a view or materialized view carries of the SQL it was built from: a build
+    whose SQL has the same fingerprint need not touch it (replacing a view takes an ACCESS
+    EXCLUSIVE lock, which waits for every reader and makes every later reader wait). -#}
+{% macro kw_sql_fingerprint(text) %}
+    {{ return('kennelworks sql=' ~ local_md5(text)) }}
 {% endmacro %}
 
 

@@ -1,7 +1,14 @@
 -- One row per resource that passed the integrity checks (deleted ones included, flagged).
 -- is_bookable: active and not deleted, the resources whose capacity counts.
+-- Patched by key (see dim_customers), not swapped for a new table: the swap's ACCESS
+-- EXCLUSIVE lock would wait for every analyst reading rpt_reservation_calendar, which joins it.
 -- Key index: proves the unique test; lets PostgreSQL drop unread joins (see dim_customers).
-{{ config(indexes=[{'columns': ['resource_id'], 'unique': True}]) }}
+{{ config(
+    materialized='patched_by_key',
+    unique_key='resource_id',
+    changes_from='int_resources_checked',
+    indexes=[{'columns': ['resource_id'], 'unique': True}],
+) }}
 
 with
 
@@ -20,7 +27,8 @@ final as (
         is_deleted,
         (is_active and not is_deleted) as is_bookable,
         created_at,
-        updated_at
+        updated_at,
+        changed_at
     from resources
     where quarantine_reason is null
 )

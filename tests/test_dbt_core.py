@@ -462,18 +462,22 @@ def test_no_password_reaches_dbt_target_or_logs(warehouse):
 
 
 def test_a_nightly_build_neither_waits_for_nor_blocks_the_readers_of_reporting_views(warehouse):
-    """While an analyst reads the calendar (a view over the history and the dims), a tenant
-    analyst their occupancy (`_for_tenant`, a view on the materialized view) and a check a
-    staging view, the build of the same run date runs. Their SQL did not change, so no view is
-    replaced, and the tables under the calendar are patched, not swapped: no statement of the
-    build waits for the readers (one that did would fail on lock_timeout). A new run date
-    changes the calendar's SQL, and then it is replaced."""
+    """While analysts read the reporting tables, the calendar (a view over the history and the
+    dims) and a tenant analyst their occupancy (`_for_tenant`, a view on the materialized
+    view), and a check reads a staging view, the build of the same run date runs. No view's
+    SQL changed, so none is replaced; the reporting tables are synced and the tables under the
+    calendar patched, never swapped: no statement of the build waits for the readers (one
+    that did would fail on lock_timeout). A new run date changes the calendar's SQL, and then
+    it is replaced."""
     url, target = warehouse["url"], warehouse["target"]
     database = rows(url, "select current_database()")[0][0]
     reads = [
         "select count(*), count(*) filter (where tier = 'historical') from reporting.rpt_reservation_calendar",
         "select count(*) from reporting.rpt_current_occupancy_for_tenant",
         "select count(*) from staging.stg_app__reservations",
+        "select count(*), sum(occupied) from reporting.rpt_kennel_occupancy_daily",
+        "select count(*) from reporting.rpt_customers_with_pets",
+        "select count(*) from reporting.rpt_unmatched_reservations",
     ]
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute(f"alter database \"{database}\" set lock_timeout = '3s'")
@@ -499,6 +503,22 @@ def test_a_nightly_build_neither_waits_for_nor_blocks_the_readers_of_reporting_v
     # still runs with the caller's privileges and row-level security after each replacement
     options = "select reloptions from pg_class where oid = 'reporting.rpt_reservation_calendar'::regclass"
     assert rows(url, options) == [(["security_invoker=true"],)]
+
+
+def test_a_reporting_table_built_without_its_key_index_gets_it_on_the_next_sync(warehouse):
+    """A reporting table built by the old `table` materialization has no unique index, which
+    INSERT ... ON CONFLICT needs: the next build adds it and syncs the rows, no --full-refresh."""
+    url, target = warehouse["url"], warehouse["target"]
+    table = "reporting.rpt_customers_with_pets"
+    before = rows(url, f"select * from {table} order by customer_id")
+    indexes = f"select indexrelid::regclass::text from pg_index where indrelid = '{table}'::regclass"
+    with psycopg.connect(url, autocommit=True) as admin:
+        for (index,) in admin.execute(indexes).fetchall():
+            admin.execute(f"drop index {index}")
+        admin.execute(f"delete from {table} where customer_id = %s", (C1,))  # a row to restore
+    dbt_build(url, select="rpt_customers_with_pets", vars={"run_date": RUN_DATE}, target_path=target)
+    assert rows(url, indexes) == [("reporting.rpt_customers_with_pets__kw_sync_key",)]
+    assert rows(url, f"select * from {table} order by customer_id") == before
 
 
 def test_a_reader_never_waits_for_a_patch_and_a_swap_that_cannot_get_its_lock_fails(warehouse):

@@ -34,3 +34,19 @@
     {%- set result = run_query(query) -%}
     {{ return(result.columns[0].values() | list if result else []) }}
 {% endmacro %}
+
+
+{#- True when `relation` (a table, partitioned table or materialized view) has a valid,
+    non-partial unique index on exactly `columns` (plain columns, in any order): PostgreSQL
+    then rejects every duplicate key, and INSERT ... ON CONFLICT can name those columns. -#}
+{% macro kw_has_unique_index(relation, columns) %}
+    {%- set names = columns | map('lower') | sort -%}
+    {{ return(kw_scalar(
+        "select exists (select from pg_index as i join pg_class as c on c.oid = i.indrelid"
+        ~ " where c.oid = to_regclass('" ~ relation ~ "') and c.relkind in ('r', 'p', 'm')"
+        ~ " and i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null"
+        ~ " and i.indnatts = " ~ (names | length)
+        ~ " and array(select a.attname::text collate \"C\" from pg_attribute as a where a.attrelid = c.oid"
+        ~ " and a.attnum = any(i.indkey::int2[]) order by 1) = array['" ~ (names | join("', '")) ~ "']::text[])")) }}
+{% endmacro %}
+

@@ -35,16 +35,12 @@
         {{ return(false) }}
     {%- endif -%}
     {%- set relation = adapter.quote(model.schema) ~ '.' ~ adapter.quote(model.identifier) -%}
+    {%- if property == 'unique' -%}
+        {{ return(kw_has_unique_index(relation, [column_name])) }}
+    {%- endif -%}
     {%- set column = "(select attnum from pg_attribute where attrelid = target.oid and attname = '"
         ~ (column_name | lower) ~ "' and not attisdropped)" -%}
     {%- set target = "(select oid from pg_class where oid = to_regclass('" ~ relation ~ "') and relkind in ('r', 'p', 'm')) as target" -%}
-    {%- if property == 'unique' -%}
-        {%- set query = "select exists (select from " ~ target ~ " join pg_index as i on i.indrelid = target.oid "
-            ~ "where i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null "
-            ~ "and i.indnkeyatts = 1 and i.indkey[0] = " ~ column ~ ")" -%}
-    {%- else -%}
-        {%- set query = "select exists (select from " ~ target ~ " join pg_attribute as a on a.attrelid = target.oid "
-            ~ "where a.attnum = " ~ column ~ " and a.attnotnull)" -%}
-    {%- endif -%}
-    {{ return(kw_scalar(query)) }}
+    {{ return(kw_scalar("select exists (select from " ~ target ~ " join pg_attribute as a on a.attrelid = target.oid "
+        ~ "where a.attnum = " ~ column ~ " and a.attnotnull)")) }}
 {% endmacro %}

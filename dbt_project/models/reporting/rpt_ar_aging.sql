@@ -1,6 +1,8 @@
 -- One row per tenant and aging bucket (all five for every live tenant, zero when empty): the
 -- open balance of open invoices issued by var run_date, bucketed by days past due at run_date
 -- (due_on, else issued_on). Balance = invoice total - payments + refunds up to run_date.
+{{ config(unique_key=['tenant_id', 'bucket'], indexes=[{'columns': ['tenant_id', 'bucket'], 'unique': True}]) }}
+
 with
 
 invoices as (

@@ -1,5 +1,7 @@
 -- One row per non-deleted customer with the ids, names and species of their non-deleted
 -- pets as arrays in the same order (by pet name, then id); empty arrays when none.
+{{ config(unique_key='customer_id', indexes=[{'columns': ['customer_id'], 'unique': True}]) }}
+
 with
 
 customers as (

@@ -1,7 +1,7 @@
 -- One row per tenant and tenant-local date with any ledger entry, over all history (live
 -- ledger + archive). Dates are the ledger's occurred_on: a payment at 00:30 local time counts
 -- on that local date, whatever the UTC date or the day's DST offset.
-{{ config(indexes=[{'columns': ['tenant_id', 'date'], 'unique': True}]) }}
+{{ config(unique_key=['tenant_id', 'date'], indexes=[{'columns': ['tenant_id', 'date'], 'unique': True}]) }}
 
 with
 

@@ -1,6 +1,6 @@
 -- One row per tenant and month (first day of the tenant-local month), all history: the sums
 -- of rpt_finance_daily, which already reads live ledger + archive, so both agree by construction.
-{{ config(indexes=[{'columns': ['tenant_id', 'month'], 'unique': True}]) }}
+{{ config(unique_key=['tenant_id', 'month'], indexes=[{'columns': ['tenant_id', 'month'], 'unique': True}]) }}
 
 with
 

@@ -3,6 +3,8 @@
 -- no_show and deleted stays occupy nothing); stays whose suite type cannot be determined
 -- count under 'unmatched'. capacity: summed capacity of the tenant's active, non-deleted
 -- resources of that type today (resource history is not kept, so past days use today's).
+{{ config(unique_key=['tenant_id', 'suite_type', 'date'], indexes=[{'columns': ['tenant_id', 'suite_type', 'date'], 'unique': True}]) }}
+
 with
 
 stays as (

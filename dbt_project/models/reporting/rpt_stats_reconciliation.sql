@@ -4,6 +4,8 @@
 -- memberships not yet left. Only clean, live customers and teams are reconciled, and only the
 -- differing rows are listed. An entity with activities but no stored row counts as stored 0.
 -- Compared: distance, count (activities or members) and, for customers, duration.
+{{ config(unique_key=['entity', 'entity_id'], indexes=[{'columns': ['entity', 'entity_id'], 'unique': True}]) }}
+
 with
 
 stored_customers as (

@@ -1,6 +1,8 @@
 -- One row per reservation whose suite type could not be determined (no resource assigned
 -- and no recognisable requested label), with the reason. These stays are still counted:
 -- under suite_type 'unmatched' in rpt_kennel_occupancy_daily and in every total.
+{{ config(unique_key='reservation_id', indexes=[{'columns': ['reservation_id'], 'unique': True}]) }}
+
 with
 
 stays as (

@@ -1,7 +1,13 @@
 -- One row per team that passed the integrity checks (int_teams_checked); deleted ones
 -- included and flagged by is_deleted, so raw = this mart + quarantined rows.
--- Key index: proves the unique test without a scan.
-{{ config(indexes=[{'columns': ['team_id'], 'unique': True}]) }}
+-- Patched by key (see dim_customers), not swapped for a new table, whose lock would wait for
+-- every analyst reading it. Key index: proves the unique test without a scan.
+{{ config(
+    materialized='patched_by_key',
+    unique_key='team_id',
+    changes_from='int_teams_checked',
+    indexes=[{'columns': ['team_id'], 'unique': True}],
+) }}
 
 with
 
@@ -20,7 +26,8 @@ final as (
         created_at,
         updated_at,
         deleted_at,
-        is_deleted
+        is_deleted,
+        changed_at
     from checked
     where quarantine_reason is null
 )

@@ -16,6 +16,7 @@ import fcntl
 import importlib.util
 import os
 import pwd
+import random
 import secrets
 import socket
 import stat
@@ -277,9 +278,7 @@ class EmbeddedServer:
                 return port
         except (FileNotFoundError, ValueError):
             pass
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = _unused_port()
         self._port_file.write_text(f"{port}\n")
         return port
 
@@ -361,9 +360,30 @@ class EmbeddedServer:
 
 
 def _port_is_free(port: int) -> bool:
+    # SO_REUSEADDR as PostgreSQL sets it on its own listener: connections of the last run
+    # left in TIME_WAIT do not stop the server from binding, so they must not make us move.
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
             return True
         except OSError:
             return False
+
+
+def _unused_port() -> int:
+    """A free port just below the kernel's ephemeral range.
+
+    Outgoing connections take their local port from the ephemeral range; a server port
+    chosen there can be held by some client while the server is down, and the next start
+    would have to move. Below the range nothing takes it by chance.
+    """
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    candidates = range(max(1024, low - 12000), max(1025, low))
+    for port in random.sample(candidates, min(200, len(candidates))):
+        if _port_is_free(port):
+            return port
+    raise ServerError(f"no free TCP port on 127.0.0.1 between {candidates.start} and {candidates.stop - 1}")

@@ -476,7 +476,9 @@ def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
         conn.execute("update app.customers set deleted_at = now() where id = %s", [uid(2, 2)])
     load_all(ops_url, warehouse_url)
     build(warehouse_url, target, run_date="2026-11-15")
-    for model in ("int_financial_transactions", "int_invoices_checked", "int_payments_checked"):
+    patched_models = ("int_financial_transactions", "int_invoices_checked", "int_payments_checked",
+                      "int_invoice_lines_quarantined")  # fmt: skip
+    for model in patched_models:
         comment = fetch(warehouse_url, f"select obj_description('intermediate.{model}'::regclass, 'pg_class')")[0][0]
         assert "patched keys=" in comment, model
     quarantine = "select * from dq.quarantined_rows order by source_table, record_key"
@@ -484,6 +486,7 @@ def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
     reasons = {(row[0], row[1]): row[3] for row in patched_quarantine}
     assert reasons[("invoices", str(uid(3, 3)))] == "orphan: customer deleted"
     assert reasons[("payments", str(uid(5, 3)))] == "orphan: invoice quarantined"
+    assert reasons[("invoice_lines", str(uid(4, 3)))] == "orphan: invoice quarantined"  # its invoice's parent changed
     checks = [f"select * from intermediate.{model} order by 1" for model in ("int_invoices_checked",
                                                                             "int_payments_checked")]  # fmt: skip
     patched_checks = [fetch(warehouse_url, query) for query in checks]

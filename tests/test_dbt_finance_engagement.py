@@ -291,15 +291,17 @@ def test_leaderboard_is_refreshed_in_place_without_blocking_readers(second_build
 def test_a_deleted_customer_leaves_the_patched_activities_mart_as_a_full_build_would(databases, second_build):
     """Customer 1 and team 2 are soft-deleted in the app (neither activity row changes):
     fct_activities, patched by key, drops exactly the customer's activities and the team's
-    (now quarantined), and equals a --full-refresh build."""
+    (now quarantined, through the patched int_activities_quarantined), and the mart and the
+    quarantine equal a --full-refresh build's."""
     ops_url, warehouse_url, target = databases
     with psycopg.connect(ops_url) as conn:
         conn.execute("update app.customers set deleted_at = now() where id = %s", [uid(2, 1)])
         conn.execute("update app.teams set deleted_at = now() where id = %s", [uid(7, 2)])
     load_all(ops_url, warehouse_url)
     build(warehouse_url, target)
-    comment = fetch(warehouse_url, "select obj_description('marts.fct_activities'::regclass, 'pg_class')")[0][0]
-    assert "patched keys=" in comment
+    for relation in ("marts.fct_activities", "intermediate.int_activities_quarantined"):
+        comment = fetch(warehouse_url, "select obj_description(%s::regclass, 'pg_class')", [relation])[0][0]
+        assert "patched keys=" in comment, relation
     mart = fetch(warehouse_url, "select * from marts.fct_activities order by activity_id")
     customer_1 = {n for n, row in ACTIVITIES.items() if row[1] == 1 and not row[5]}  # live walks
     assert customer_1
@@ -321,9 +323,12 @@ def test_a_deleted_customer_leaves_the_patched_activities_mart_as_a_full_build_w
     raw = fetch(warehouse_url, "select count(*) from raw.activities")[0][0]
     in_quarantine = fetch(warehouse_url, "select count(*) from dq.quarantined_rows where source_table = 'activities'")
     assert raw == len(mart) + in_quarantine[0][0]
+    quarantine = "select source_table, record_key, tenant_id, reason from dq.quarantined_rows order by 1, 2"
+    patched_quarantine = fetch(warehouse_url, quarantine)
 
     build(warehouse_url, target, full_refresh=True)
     assert fetch(warehouse_url, "select * from marts.fct_activities order by activity_id") == mart
+    assert fetch(warehouse_url, quarantine) == patched_quarantine
 
 
 def test_the_watermark_does_not_move_while_a_load_is_in_flight(databases):

@@ -67,9 +67,7 @@
             drop table if exists kw_stage;
             create temp table kw_stage as select * from ({{ sql }}) as model;
         {% endcall %}
-        {#- From the staged rows, not the universe: quarantined keys changed later than this are
-            merely looked at again next time (they touch no month), so nothing can be missed. -#}
-        {%- set new_watermark = kw_next_watermark("select max(" ~ changed_at ~ ") from kw_stage", none, limit) -%}
+        {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
     {%- else -%}
         {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
         {%- do kw_stage_patch_rows(sql, unique_key) -%}

@@ -12,8 +12,9 @@
       the table's comment are deleted and their current rows inserted, in ONE transaction
       (row locks only: readers go on reading the previous state until it commits). A key
       that left the model (quarantined since) is deleted and not inserted again.
-    The model must output `changed_at` (the watermark of a full build is its max) and
-    declare a unique index on `unique_key` in `indexes` (the patch deletes through it).
+    A full build records the time it started reading as the watermark (kw_next_watermark).
+    The model must declare a unique index on `unique_key` in `indexes` (the patch deletes
+    through it).
 -#}
 {% materialization patched_by_key, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
@@ -62,14 +63,14 @@
                 {{ index[1] }};
                 {%- endfor %}
             {% endcall %}
-            {%- set new_watermark = kw_next_watermark("select max(" ~ changed_at ~ ") from " ~ target, none, limit) -%}
+            {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
         {%- else -%}
             {% call statement('build') %}
                 drop table if exists {{ built }};
                 create table {{ built }} as select * from ({{ sql }}) as model;
             {% endcall %}
             {% do create_indexes(built) %}
-            {%- set new_watermark = kw_next_watermark("select max(" ~ changed_at ~ ") from " ~ built, none, limit) -%}
+            {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
             {#- New columns (or a view before): the views built on the old relation go with it;
                 they are this model's dependants, rebuilt later in the same run. -#}
             {% call statement('main') %}

@@ -317,6 +317,28 @@ def test_occupancy_on_the_run_date_equals_the_hand_count(warehouse):
     assert len(found) == 4
 
 
+def test_occupancy_the_days_around_the_run_date_equal_the_hand_count(warehouse):
+    found = {
+        (date, suite_type): (occupied, rate)
+        for date, suite_type, occupied, rate in rows(
+            warehouse["url"],
+            "select date::text, suite_type, occupied, occupancy_rate::float from reporting.rpt_kennel_occupancy_daily "
+            "where tenant_id = %s and date between '2026-03-14' and '2026-03-16' and suite_type = 'standard'",
+            B,
+        )
+    }
+    # B's one stay, the night of the 15th; the days around it are empty, not unknown
+    assert found == {("2026-03-14", "standard"): (0, 0.0), ("2026-03-15", "standard"): (1, 0.2),
+                     ("2026-03-16", "standard"): (0, 0.0)}  # fmt: skip
+    ((occupied_14th,),) = rows(
+        warehouse["url"],
+        "select occupied from reporting.rpt_kennel_occupancy_daily "
+        "where tenant_id = %s and suite_type = 'standard' and date = '2026-03-14'",
+        A,
+    )
+    assert occupied_14th == 3  # reservations 1 and 2, and 7, which leaves the next morning
+
+
 def test_occupancy_window_runs_from_a_year_back_to_90_days_ahead(warehouse):
     ((first, last, days),) = rows(
         warehouse["url"],

@@ -164,7 +164,17 @@ class Batch:
             ).format(self.raw)
         )
         self._build_keys()
+        self._analyze()
         return Counts(read=copied.rows, inserted=copied.rows, bytes=copied.bytes)
+
+    def _analyze(self) -> None:
+        """Statistics for the planner before anyone reads the new rows.
+
+        Autovacuum analyzes a new table a minute or so after its load; a dbt build started
+        in between planned the activity check with no statistics and took 291 s for
+        fct_activities at scale 3. ANALYZE samples a fixed number of rows: ~0.1-0.3 s.
+        """
+        self.warehouse.execute(sql.SQL("analyze {}").format(self.raw))
 
     def _build_keys(self) -> None:
         self.warehouse.execute(sql.SQL("alter table {} add primary key ({})").format(self.raw, self.pk))
@@ -236,6 +246,7 @@ class Batch:
         gone = "select count(*) from _kw_gone where _deleted_in_source_at is null"
         (newly,) = self.warehouse.execute(gone).fetchone()
         self.flagged += newly
+        self._analyze()
         return Counts(read=rows, inserted=inserted, updated=rows - inserted, bytes=size, columns_added=added)
 
     # -- pieces ---------------------------------------------------------------

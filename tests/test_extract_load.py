@@ -55,6 +55,17 @@ def test_first_load_lands_every_table_with_its_keys_and_watermark(pair):
         scalar(warehouse, "select count(*) from pg_indexes where schemaname = 'raw' and tablename = 'reservations'")
         == 2
     )
+    # every raw table has planner statistics when the load commits: a build started before
+    # autovacuum analyzed them planned blind (10x slower)
+    unanalyzed = scalar(
+        warehouse,
+        "select coalesce(array_agg(relname::text order by relname), '{}') from pg_stat_user_tables "
+        "where schemaname = 'raw' and last_analyze is null and last_autoanalyze is null",
+    )
+    assert unanalyzed == []
+    assert scalar(warehouse, "select reltuples from pg_class where oid = 'raw.reservations'::regclass") == scalar(
+        ops, "select count(*) from app.reservations"
+    )
 
 
 def test_incremental_load_applies_changes_and_flags_hard_deletes(pair):

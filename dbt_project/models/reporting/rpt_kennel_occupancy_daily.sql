@@ -86,7 +86,9 @@ suite_types as (
     select distinct tenant_id, suite_type from daily_changes
 ),
 
--- Every tenant, suite type and day of the window, with the change in stays that day.
+-- Every tenant, suite type and day of the window. Materialized: inlined, the planner merged
+-- it with daily_changes on tenant and suite type alone and compared the dates of 140M pairs
+-- (25 s at scale 3); as a relation of its own it joins on all three columns.
 grid as materialized (
     select
         suite_types.tenant_id,

@@ -11,20 +11,4 @@
 ) }}
 -- depends_on: {{ ref('int_activity_changes') }}
 
-with
-
-checked as (
-    select * from {{ ref('int_activities_checked') }}
-),
-
-final as (
-    select
-        activity_id,
-        tenant_id,
-        quarantine_reason,
-        changed_at
-    from checked
-    where quarantine_reason is not null
-)
-
-select * from final
+{{ kw_quarantined_rows_of(ref('int_activities_checked'), 'activity_id') }}

@@ -11,20 +11,4 @@
 ) }}
 -- depends_on: {{ ref('int_invoice_line_changes') }}
 
-with
-
-checked as (
-    select * from {{ ref('int_invoice_lines_checked') }}
-),
-
-final as (
-    select
-        invoice_line_id,
-        tenant_id,
-        quarantine_reason,
-        changed_at
-    from checked
-    where quarantine_reason is not null
-)
-
-select * from final
+{{ kw_quarantined_rows_of(ref('int_invoice_lines_checked'), 'invoice_line_id') }}

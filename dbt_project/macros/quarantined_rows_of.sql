@@ -1,7 +1,8 @@
 {#-
     The body of an `int_<table>_quarantined` model: the rows of a check model (`check`, an
     int_<table>_checked) that it keeps out of the marts, as dq.quarantined_rows lists them:
-    key, tenant, reason and changed_at (the patch's universe is the table's change view).
+    key, tenant and reason. No changed_at: the patch finds its keys in the table's change
+    view, and nothing reads it here.
 -#}
 {% macro kw_quarantined_rows_of(check, key) %}
 with
@@ -14,8 +15,7 @@ final as (
     select
         {{ key }},
         tenant_id,
-        quarantine_reason,
-        changed_at
+        quarantine_reason
     from checked
     where quarantine_reason is not null
 )

@@ -1,6 +1,5 @@
 -- Every invoice line, with the reason it cannot be trusted (null when clean). A line of a
 -- quarantined invoice is quarantined too, so no mart row points at a quarantined parent.
--- changed_at is the latest extraction of any row the outcome depends on.
 -- A view, unlike its neighbours: no mart is built from invoice lines; its one reader,
 -- int_invoice_lines_quarantined, reads just the changed keys through it.
 {{ config(materialized='view') }}
@@ -24,12 +23,7 @@ checked as (
             when invoices.tenant_id <> invoice_lines.tenant_id then 'cross_tenant: invoice'
             when invoices.is_deleted then 'orphan: invoice deleted'
             when invoices.quarantine_reason is not null then 'orphan: invoice quarantined'
-        end as quarantine_reason,
-        greatest(
-            invoice_lines.extracted_at,
-            invoice_lines.deleted_in_source_at,
-            invoices.changed_at
-        ) as changed_at
+        end as quarantine_reason
     from invoice_lines
     -- by key alone: see int_invoices_checked
     left join invoices

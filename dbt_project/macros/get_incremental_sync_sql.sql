@@ -1,8 +1,8 @@
 {#-
     Incremental strategy `sync`: the target ends up equal to the model's full query, changed
     row by row (DELETE of vanished keys, INSERT ... ON CONFLICT DO UPDATE of new and changed
-    rows) instead of being swapped for a new table. The relation is never dropped, so
-    relations built on it (the leaderboard materialized views) survive and can be refreshed
+    rows, both taken from the difference of the two) instead of being swapped for a new table.
+    The relation is never dropped, so relations built on it (the leaderboard materialized views) survive and can be refreshed
     CONCURRENTLY, and readers are never blocked: every reporting table is built this way (a
     swap for a new table takes an ACCESS EXCLUSIVE lock, which waits for every query on the
     table and holds up every query after it). Needs the unique index the model declares.
@@ -27,19 +27,44 @@
     create unique index if not exists {{ adapter.quote(target.identifier ~ '__kw_sync_key') }}
         on {{ target }} ({% for key in keys %}{{ quoted[key] }}{% if not loop.last %}, {% endif %}{% endfor %});
     {%- endif %}
+    {#- The difference first, in one hash join of the wanted rows and the table: the rows to
+        delete (gone from the model), to insert and to update. INSERT ... ON CONFLICT of every
+        wanted row probed the key index once per row, most of them to change nothing (205k
+        rows, 2 % changed: 0.72 s; this way 0.33 s). The rows to delete are found again by
+        ctid: nothing else writes the table during the build, and a row whose key has a null
+        (which matches nothing) is deleted and inserted again, never kept twice. -#}
+    create temp table kw_sync_diff as
+    select
+        {% for name in names %}wanted.{{ quoted[name] }},
+        {% endfor -%}
+        current.kw_ctid,
+        wanted.kw_wanted is not null as kw_wanted
+    from (select *, true as kw_wanted from {{ source }}) as wanted
+    full join (select *, ctid as kw_ctid from {{ target }}) as current
+        on {% for key in keys %}wanted.{{ quoted[key] }} = current.{{ quoted[key] }}{% if not loop.last %} and {% endif %}{% endfor %}
+    where wanted.kw_wanted is null
+        or current.kw_ctid is null
+        {%- if updated %}
+        or ({% for name in updated %}current.{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
+            is distinct from ({% for name in updated %}wanted.{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
+        {%- endif %};
+
     delete from {{ target }} as current
-    where not exists (
-        select from {{ source }} as wanted
-        where {% for key in keys %}wanted.{{ quoted[key] }} = current.{{ quoted[key] }}{% if not loop.last %} and {% endif %}{% endfor %}
-    );
+    using kw_sync_diff as gone
+    where not gone.kw_wanted
+        and current.ctid = gone.kw_ctid;
 
     insert into {{ target }} as current ({% for name in names %}{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
     select {% for name in names %}{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %}
-    from {{ source }}
-    on conflict ({% for key in keys %}{{ quoted[key] }}{% if not loop.last %}, {% endif %}{% endfor %}) do update set
+    from kw_sync_diff
+    where kw_wanted
+    on conflict ({% for key in keys %}{{ quoted[key] }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- if updated %} do update set
         {% for name in updated -%}
         {{ quoted[name] }} = excluded.{{ quoted[name] }}{% if not loop.last %},{% endif %}
-        {% endfor -%}
-    where ({% for name in updated %}current.{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
-        is distinct from ({% for name in updated %}excluded.{{ quoted[name] }}{% if not loop.last %}, {% endif %}{% endfor %})
+        {% endfor %}
+    {%- else %} do nothing
+    {%- endif %};
+
+    drop table kw_sync_diff
 {%- endmacro %}

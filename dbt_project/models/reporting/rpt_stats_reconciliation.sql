@@ -43,33 +43,42 @@ teams as (
     where not is_deleted
 ),
 
--- Customer and team totals in one scan of the 3M activities (grouping sets), computed once:
--- as two CTEs, the planner scanned activities twice and re-aggregated the customer totals in
--- every parallel worker (model 6.3 s; this way 2.1 s at scale 1).
+-- Totals per tenant, customer and team: one hash aggregate over the activities, computed once
+-- (a few hundred thousand rows); the customer and team totals are summed from it. GROUPING
+-- SETS also scanned the activities once, but sorted all of them for the customer set (the
+-- planner over-estimates the groups): at scale 3, 482 MB sorted on disk and 24.8 s, against
+-- 4.4 s for this aggregate. Two aggregates straight over the activities scanned them twice.
 activity_totals as materialized (
     select
         tenant_id,
         customer_id,
         team_id,
-        grouping(customer_id) = 0 as is_customer_total,
         sum(distance_m)::bigint as distance_m,
         sum(duration_s)::bigint as duration_s,
         count(*) as activity_count
     from activities
-    group by grouping sets ((tenant_id, customer_id), (tenant_id, team_id))
+    group by tenant_id, customer_id, team_id
 ),
 
 customer_totals as (
-    select tenant_id, customer_id, distance_m, duration_s, activity_count
+    select
+        tenant_id,
+        customer_id,
+        sum(distance_m)::bigint as distance_m,
+        sum(duration_s)::bigint as duration_s,
+        sum(activity_count)::bigint as activity_count
     from activity_totals
-    where is_customer_total
+    group by tenant_id, customer_id
 ),
 
 team_distances as (
-    select tenant_id, team_id, distance_m
+    select
+        tenant_id,
+        team_id,
+        sum(distance_m)::bigint as distance_m
     from activity_totals
-    where not is_customer_total
-        and team_id is not null
+    where team_id is not null
+    group by tenant_id, team_id
 ),
 
 team_member_counts as (

@@ -31,17 +31,7 @@ periods as (
 ),
 
 distances as (
-    select
-        activities.tenant_id,
-        periods.period_type,
-        periods.period_start,
-        activities.customer_id,
-        sum(activities.distance_m)::bigint as distance_m
-    from activities
-    inner join periods
-        on (periods.period_start is null or activities.activity_date >= periods.period_start)
-        and activities.activity_date < periods.period_end
-    group by activities.tenant_id, periods.period_type, periods.period_start, activities.customer_id
+    {{ kw_period_distances('activities', 'periods', 'customer_id') }}
 ),
 
 final as (

@@ -1,7 +1,8 @@
 """Shared fixtures: a real PostgreSQL for every test, never a mock.
 
 By default the tests run their own embedded server under `.warehouse/test-server`
-(kept between runs, so only the first run pays for initdb). Set TEST_DATABASE_URL to a
+(its data directory is kept between runs, so only the first run pays for initdb; a server
+the session started is stopped when the session ends). Set TEST_DATABASE_URL to a
 superuser URL of another server to run against that instead. Each test module asks for
 fresh databases through `make_database`, so tests never see each other's rows and
 never touch the demo's data.
@@ -23,12 +24,17 @@ TEST_SERVER_HOME = PROJECT_ROOT / ".warehouse" / "test-server"
 
 
 @pytest.fixture(scope="session")
-def admin_url() -> str:
+def admin_url() -> Iterator[str]:
     """Superuser URL of the server the tests use (database `postgres`)."""
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
-        return external
-    return EmbeddedServer(TEST_SERVER_HOME).up().url("postgres")
+        yield external
+        return
+    server = EmbeddedServer(TEST_SERVER_HOME)
+    already_running = server.status() is not None
+    yield server.up().url("postgres")
+    if not already_running:  # started for this session: no server outlives `make test`
+        server.down()
 
 
 @pytest.fixture(scope="session")

@@ -437,6 +437,7 @@ def after_move(after_purge, databases):
     _, warehouse_url, target = databases
     before = {
         "monthly": fetch(warehouse_url, "select * from reporting.rpt_finance_monthly order by 1, 2"),
+        "daily": fetch(warehouse_url, "select * from reporting.rpt_finance_daily order by 1, 2"),
         "live": fetch(warehouse_url, "select transaction_id from marts.fct_financial_transactions"),
     }
     build(warehouse_url, target, run_date="2026-11-15")
@@ -461,6 +462,10 @@ def test_rows_move_from_live_to_archive_and_figures_do_not_change(after_move, fi
     assert not live & set(archived_at)
     assert live | set(archived_at) >= {row[0] for row in before["live"]}
     assert fetch(warehouse_url, "select * from reporting.rpt_finance_monthly order by 1, 2") == before["monthly"]
+    # the moved rows' days now come from the archive's summed days, which they were added to
+    assert fetch(warehouse_url, "select * from reporting.rpt_finance_daily order by 1, 2") == before["daily"]
+    archived_days = "select date from intermediate.int_archived_finance_daily where tenant_id = %s and date >= %s"
+    assert fetch(warehouse_url, archived_days, [uid(1, BER), dt.date(2025, 10, 1)]) != []
 
 
 def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
@@ -498,7 +503,13 @@ def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
     marts = [f"select * from marts.{table} order by 1" for table in ("fct_financial_transactions", "fct_invoices",
                                                                       "fct_payments")]  # fmt: skip
     patched_marts = [fetch(warehouse_url, query) for query in marts]
+    daily = "select * from reporting.rpt_finance_daily order by 1, 2"
+    archived_days = "select * from intermediate.int_archived_finance_daily order by 1, 2"
+    patched_daily, patched_archived_days = fetch(warehouse_url, daily), fetch(warehouse_url, archived_days)
     build(warehouse_url, target, run_date="2026-11-15", full_refresh=True)
+    assert fetch(warehouse_url, daily) == patched_daily
+    # the archive's days, added to build after build, equal the whole archive summed again
+    assert fetch(warehouse_url, archived_days) == patched_archived_days
     assert fetch(warehouse_url, ledger) == patched
     assert [fetch(warehouse_url, query) for query in marts] == patched_marts
     assert [fetch(warehouse_url, query) for query in checks] == patched_checks

@@ -1,6 +1,7 @@
 -- One row per tenant and tenant-local date with any ledger entry, over all history (live
--- ledger + archive). Dates are the ledger's occurred_on: a payment at 00:30 local time counts
--- on that local date, whatever the UTC date or the day's DST offset.
+-- ledger + archive, whose days int_archived_finance_daily keeps summed). Dates are the
+-- ledger's occurred_on: a payment at 00:30 local time counts on that local date, whatever
+-- the UTC date or the day's DST offset.
 {{ config(unique_key=['tenant_id', 'date'], indexes=[{'columns': ['tenant_id', 'date'], 'unique': True}]) }}
 
 with
@@ -9,28 +10,35 @@ live as (
     select * from {{ ref('fct_financial_transactions') }}
 ),
 
-archived as (
-    select * from {{ ref('financial_transactions') }}
+-- the archive's days, kept up to date as rows are archived (the archive is append-only)
+archived_days as (
+    select * from {{ ref('int_archived_finance_daily') }}
 ),
 
-ledger as (
-    select tenant_id, kind, amount_cents, occurred_on from live
+live_days as (
+    select
+        live.tenant_id,
+        live.occurred_on as date,
+        {{ kw_daily_figures('live') }}
+    from live
+    group by live.tenant_id, live.occurred_on
+),
+
+days as (
+    select tenant_id, date, invoiced_cents, collected_cents, refunded_cents, invoice_count, payment_count, refund_count
+    from live_days
     union all
-    select tenant_id, kind, amount_cents, occurred_on from archived
+    select tenant_id, date, invoiced_cents, collected_cents, refunded_cents, invoice_count, payment_count, refund_count
+    from archived_days
 ),
 
 daily as (
     select
-        ledger.tenant_id,
-        ledger.occurred_on as date,
-        coalesce(sum(ledger.amount_cents) filter (where ledger.kind = 'charge'), 0) as invoiced_cents,
-        coalesce(sum(ledger.amount_cents) filter (where ledger.kind = 'payment'), 0) as collected_cents,
-        coalesce(-sum(ledger.amount_cents) filter (where ledger.kind = 'refund'), 0) as refunded_cents,
-        count(*) filter (where ledger.kind = 'charge') as invoice_count,
-        count(*) filter (where ledger.kind = 'payment') as payment_count,
-        count(*) filter (where ledger.kind = 'refund') as refund_count
-    from ledger
-    group by ledger.tenant_id, ledger.occurred_on
+        days.tenant_id,
+        days.date,
+        {{ kw_daily_figures_added('days') }}
+    from days
+    group by days.tenant_id, days.date
 ),
 
 final as (

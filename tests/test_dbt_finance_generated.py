@@ -120,3 +120,21 @@ def test_monthly_totals_equal_the_ledger(databases):
         "-sum(amount_cents) filter (where kind = 'refund') from intermediate.int_financial_transactions",
     )[0]
     assert monthly == ledger
+
+
+def test_a_mart_is_analyzed_after_a_rebuild_and_not_after_a_patch_that_changed_nothing(databases, tmp_path):
+    """kw_analyze samples a table when its rows changed as much as autovacuum waits for (the
+    first build and a --full-refresh wrote every row), not after a patch that changed nothing:
+    its statistics still describe it, and sampling the big marts every night cost seconds.
+    analyze_count counts manual ANALYZEs only, so autovacuum cannot make this pass or fail."""
+    _, warehouse_url = databases
+    analyzed = "select analyze_count from pg_stat_user_tables where relid = 'marts.fct_payments'::regclass"
+    before = fetch(warehouse_url, analyzed)[0][0]
+    assert before >= 1
+    run = {"run_date": RUN_DATE.isoformat()}
+    dbt_build(warehouse_url, "fct_payments", run, target_path=tmp_path)
+    comment = fetch(warehouse_url, "select obj_description('marts.fct_payments'::regclass)")[0][0]
+    assert "patched keys=0" in comment
+    assert fetch(warehouse_url, analyzed)[0][0] == before
+    dbt_build(warehouse_url, "fct_payments", run, full_refresh=True, target_path=tmp_path)
+    assert fetch(warehouse_url, analyzed)[0][0] == before + 1

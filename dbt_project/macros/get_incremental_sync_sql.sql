@@ -2,10 +2,11 @@
     Incremental strategy `sync`: the target ends up equal to the model's full query, changed
     row by row (DELETE of vanished keys, INSERT ... ON CONFLICT DO UPDATE of new and changed
     rows, both taken from the difference of the two) instead of being swapped for a new table.
-    The relation is never dropped, so relations built on it (the leaderboard materialized views) survive and can be refreshed
-    CONCURRENTLY, and readers are never blocked: every reporting table is built this way (a
-    swap for a new table takes an ACCESS EXCLUSIVE lock, which waits for every query on the
-    table and holds up every query after it). Needs the unique index the model declares.
+    The relation is never dropped, so relations built on it (the leaderboard materialized
+    views) survive and can be refreshed CONCURRENTLY, and readers are never blocked: every
+    reporting table is built this way (a swap for a new table takes an ACCESS EXCLUSIVE lock,
+    which waits for every query on the table and holds up every query after it). Needs the
+    unique index the model declares.
 -#}
 {% macro get_incremental_sync_sql(arg_dict) -%}
     {%- set target = arg_dict["target_relation"] -%}

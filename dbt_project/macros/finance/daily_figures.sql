@@ -5,23 +5,39 @@
     analysts already read.
 -#}
 
-{#- The figures as aggregates over ledger entries (`ledger`: an alias with kind and amount_cents). -#}
-{% macro kw_daily_figures(ledger) -%}
-    coalesce(sum({{ ledger }}.amount_cents) filter (where {{ ledger }}.kind = 'charge'), 0) as invoiced_cents,
-    coalesce(sum({{ ledger }}.amount_cents) filter (where {{ ledger }}.kind = 'payment'), 0) as collected_cents,
-    coalesce(-sum({{ ledger }}.amount_cents) filter (where {{ ledger }}.kind = 'refund'), 0) as refunded_cents,
-    count(*) filter (where {{ ledger }}.kind = 'charge') as invoice_count,
-    count(*) filter (where {{ ledger }}.kind = 'payment') as payment_count,
-    count(*) filter (where {{ ledger }}.kind = 'refund') as refund_count
+{#- (name, aggregate over ledger entries aliased `ledger`, type) of every figure. -#}
+{% macro kw_daily_figure_definitions() %}
+    {{ return([
+        ('invoiced_cents', "coalesce(sum(ledger.amount_cents) filter (where ledger.kind = 'charge'), 0)", 'numeric'),
+        ('collected_cents', "coalesce(sum(ledger.amount_cents) filter (where ledger.kind = 'payment'), 0)", 'numeric'),
+        ('refunded_cents', "coalesce(-sum(ledger.amount_cents) filter (where ledger.kind = 'refund'), 0)", 'numeric'),
+        ('invoice_count', "count(*) filter (where ledger.kind = 'charge')", 'bigint'),
+        ('payment_count', "count(*) filter (where ledger.kind = 'payment')", 'bigint'),
+        ('refund_count', "count(*) filter (where ledger.kind = 'refund')", 'bigint'),
+    ]) }}
+{% endmacro %}
+
+
+{#- The figures' columns, comma-separated (`alias.` before each when given). -#}
+{% macro kw_daily_figure_columns(alias=none) -%}
+    {%- for name, _, _ in kw_daily_figure_definitions() -%}
+    {{ alias ~ '.' if alias else '' }}{{ name }}{% if not loop.last %}, {% endif %}
+    {%- endfor -%}
+{%- endmacro %}
+
+
+{#- The figures as aggregates over ledger entries; the query names them `ledger`. -#}
+{% macro kw_daily_figures() -%}
+    {%- for name, aggregate, _ in kw_daily_figure_definitions() %}
+    {{ aggregate }} as {{ name }}{% if not loop.last %},{% endif %}
+    {%- endfor %}
 {%- endmacro %}
 
 
 {#- The same figures added up over rows that already hold them (`days`: an alias), or, with
     `onto`, added to another alias's figures (a missing row of `onto` counts as zero). -#}
 {% macro kw_daily_figures_added(days, onto=none) -%}
-    {%- set figures = {'invoiced_cents': 'numeric', 'collected_cents': 'numeric', 'refunded_cents': 'numeric',
-                       'invoice_count': 'bigint', 'payment_count': 'bigint', 'refund_count': 'bigint'} -%}
-    {%- for name, type in figures.items() %}
+    {%- for name, _, type in kw_daily_figure_definitions() %}
     {% if onto is none -%}
     sum({{ days }}.{{ name }})::{{ type }} as {{ name }}
     {%- else -%}

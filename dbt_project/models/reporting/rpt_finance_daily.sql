@@ -17,19 +17,17 @@ archived_days as (
 
 live_days as (
     select
-        live.tenant_id,
-        live.occurred_on as date,
-        {{ kw_daily_figures('live') }}
-    from live
-    group by live.tenant_id, live.occurred_on
+        ledger.tenant_id,
+        ledger.occurred_on as date,
+        {{ kw_daily_figures() }}
+    from live as ledger
+    group by ledger.tenant_id, ledger.occurred_on
 ),
 
 days as (
-    select tenant_id, date, invoiced_cents, collected_cents, refunded_cents, invoice_count, payment_count, refund_count
-    from live_days
+    select tenant_id, date, {{ kw_daily_figure_columns() }} from live_days
     union all
-    select tenant_id, date, invoiced_cents, collected_cents, refunded_cents, invoice_count, payment_count, refund_count
-    from archived_days
+    select tenant_id, date, {{ kw_daily_figure_columns() }} from archived_days
 ),
 
 daily as (

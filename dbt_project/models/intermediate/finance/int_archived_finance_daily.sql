@@ -28,12 +28,12 @@ newly_archived as (
 
 new_days as (
     select
-        newly_archived.tenant_id,
-        newly_archived.occurred_on as date,
-        {{ kw_daily_figures('newly_archived') }},
-        max(newly_archived.archived_at) as last_archived_at
-    from newly_archived
-    group by newly_archived.tenant_id, newly_archived.occurred_on
+        ledger.tenant_id,
+        ledger.occurred_on as date,
+        {{ kw_daily_figures() }},
+        max(ledger.archived_at) as last_archived_at
+    from newly_archived as ledger
+    group by ledger.tenant_id, ledger.occurred_on
 ),
 
 final as (

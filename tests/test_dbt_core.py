@@ -646,6 +646,22 @@ def test_patched_dimensions_equal_a_full_rebuild(warehouse):
     assert {model: rows(url, f"select * from marts.{model} order by 1") for model in dims} == patched
 
 
+def test_a_pet_that_changes_owner_leaves_the_old_owner_s_row(warehouse):
+    """Alba (pet 2) passes from customer 1 to customer 2 in the app. The next ordinary build lists
+    her under customer 2 only: in dim_pets (patched by key) and in rpt_customers_with_pets, where
+    the old owner's row changes too although nothing of customer 1 changed in the app (the case
+    a patch of that table by customer would have to handle)."""
+    url, target = warehouse["url"], warehouse["target"]
+    with psycopg.connect(warehouse["ops"]) as conn:
+        conn.execute("update app.pets set customer_id = %s where id = %s", (C2, P2))
+    load_all(warehouse["ops"], url)
+    dbt_build(url, select="+rpt_customers_with_pets", vars={"run_date": RUN_DATE}, target_path=target)
+    assert rows(url, "select customer_id from marts.dim_pets where pet_id = %s", P2) == [(C2,)]
+    pets = dict(rows(url, "select customer_id, pet_names from reporting.rpt_customers_with_pets"))
+    assert pets[C1] == ["Rex"]
+    assert pets[C2] == ["Alba", "Fido"]
+
+
 def test_current_occupancy_follows_a_new_run_date_without_a_full_refresh(warehouse):
     """The run date is part of the materialized view's SQL: a build for the next day replaces
     the view (its SQL changed) instead of refreshing the old query, and keeps its _for_tenant view."""

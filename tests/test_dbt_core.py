@@ -212,7 +212,7 @@ def warehouse(make_database, tmp_path_factory) -> dict[str, Any]:
     target = tmp_path_factory.mktemp("dbt_target")
     seed_source(ops)
     load_all(ops, wh)
-    first = dbt_build(wh, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
+    first = dbt_build(wh, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target, unit_tests=True)
     before = {
         "history": rows(
             wh, "select reservation_id, start_date, tableoid::regclass::text from marts.fct_reservation_history"
@@ -228,7 +228,7 @@ def warehouse(make_database, tmp_path_factory) -> dict[str, Any]:
             (res(14),),
         )
     load_all(ops, wh)
-    second = dbt_build(wh, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target)
+    second = dbt_build(wh, select=MODELS, vars={"run_date": RUN_DATE}, target_path=target, unit_tests=True)
     return {"ops": ops, "url": wh, "first": first, "second": second, "before": before, "target": target}
 
 

@@ -37,12 +37,17 @@ def test_dbt_args_carry_validated_vars_and_selection(tmp_path):
     assert json.loads(args[args.index("--vars") + 1]) == {"reservation_months": ["2026-03-01"]}
     assert args[args.index("--target-path") + 1] == str(tmp_path)
     assert args[-1] == "--full-refresh"
+    # a nightly build runs no unit tests (fixed inputs: development and CI run them)
+    assert args[:3] == ["build", "--exclude-resource-type", "unit_test"]
+    assert "unit_test" not in dbt_args(["build"], unit_tests=True)
+    assert "unit_test" not in dbt_args(["test"])
     # the run date changes every night: as a --var it would make dbt re-parse every file
     with pytest.raises(ValueError, match="run_date is passed to run_dbt"):
         dbt_args(["build"], vars={"run_date": "2026-03-15"})
 
 
-def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments():
+def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments(monkeypatch):
+    monkeypatch.delenv("DBT_LOG_LEVEL_FILE", raising=False)
     env = dbt_environment("postgresql://loader:s3cret@127.0.0.1:6543/warehouse", run_date="2026-03-15")
     assert env == {
         "DBT_HOST": "127.0.0.1",
@@ -52,6 +57,7 @@ def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments():
         "DBT_DATABASE": "warehouse",
         "DBT_ROLE": "warehouse_transformer",
         "KENNELWORKS_RUN_DATE": "2026-03-15",
+        "DBT_LOG_LEVEL_FILE": "info",  # not every SQL statement (DBT_LOG_LEVEL_FILE=debug does)
     }
     assert dbt_environment("postgresql://loader@h/warehouse")["KENNELWORKS_RUN_DATE"] == ""  # today
     with pytest.raises(ValueError, match="run_date must be an ISO date"):

@@ -25,6 +25,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                 help="also rebuild these months of marts.fct_reservation_history",
             )
             parser.add_argument("--full-refresh", action="store_true", help="rebuild incremental models from scratch")
+            parser.add_argument(
+                "--unit-tests", action="store_true", help="also run the dbt unit tests (`dbt test` always does)"
+            )
         parser.set_defaults(handler=_run)
     actions.add_parser("parse", help="(re)write target/manifest.json, for Dagster").set_defaults(handler=_parse)
 
@@ -46,6 +49,7 @@ def _run(args) -> int:
             select=args.select,
             vars=values,
             full_refresh=getattr(args, "full_refresh", False),
+            unit_tests=getattr(args, "unit_tests", False),
         )
     except DbtError as error:
         raise UserError(str(error)) from None

@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from pipelines.defs.resources import PostgresResource
-from pipelines.lib.dbt import DBT_PROJECT_DIR, dbt_env, group_name, prepare_manifest
+from pipelines.lib.dbt import DBT_PROJECT_DIR, build_command, dbt_env, group_name, prepare_manifest
 
 # Parsed at load time when the dbt project changed since the last parse (no database needed).
 MANIFEST = prepare_manifest()
@@ -41,8 +41,8 @@ class DbtBuildConfig(dg.Config):
 
 
 def build_args(config: DbtBuildConfig) -> list[str]:
-    """The `dbt build` arguments of one run (the run date goes through dbt_env)."""
-    return ["build", "--full-refresh"] if config.full_refresh else ["build"]
+    """The `dbt build` arguments of one run (the run date goes through dbt_env; no unit tests)."""
+    return [*build_command(["build"]), *(["--full-refresh"] if config.full_refresh else [])]
 
 
 # Reporting models are a step of their own, after the marts: the blocking data-quality

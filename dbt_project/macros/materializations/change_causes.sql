@@ -35,7 +35,9 @@ select * from causes
 {% endmacro %}
 
 
-{#- When a staging row last changed for the warehouse: its extraction, or its deletion in the source. -#}
+{#- When a staging row last changed for the warehouse: its extraction, or its deletion in the source.
+    Every raw table has an index on this expression (pipelines/lib/extract/batch.py CHANGED_AT),
+    which the planner matches through the staging view's renames: keep the two alike. -#}
 {% macro kw_extraction_changed_at(alias) -%}
     greatest({{ alias }}.extracted_at, {{ alias }}.deleted_in_source_at)
 {%- endmacro %}

@@ -515,3 +515,47 @@ def test_patched_ledger_equals_a_full_rebuild(after_move, databases):
     assert [fetch(warehouse_url, query) for query in checks] == patched_checks
     # first_seen_at differs (a full refresh sees every row for the first time): compare the rest
     assert [row[:4] for row in fetch(warehouse_url, quarantine)] == [row[:4] for row in patched_quarantine]
+
+
+def test_an_ordinary_build_archives_what_became_due_looking_at_the_changes_only(after_move, databases):
+    """After the full refresh above, an ordinary build a year later (run date 2027-06-15,
+    cut-off 2026-06-15): a payment of 2024 recorded late (never in the live ledger) and the
+    live entries that crossed the cut-off are archived, though the archive looks only at the
+    live ledger and the re-derived entries, not at the whole ledger."""
+    ops_url, warehouse_url, target = databases
+    build(warehouse_url, target, run_date="2026-11-15")  # the state the next night starts from
+    late = uid(5, 20)
+    with psycopg.connect(ops_url) as conn:
+        payment = {"id": late, "tenant_id": uid(1, NY), "invoice_id": uid(3, 1), "amount_cents": 250,
+                   "method": "card", "status": "succeeded", "paid_at": "2024-03-20T15:00:00Z"}  # fmt: skip
+        insert(conn, "payments", [payment])
+    load_all(ops_url, warehouse_url)
+    archived_before = {
+        row[0] for row in fetch(warehouse_url, "select transaction_id from archive.financial_transactions")
+    }
+    build(warehouse_url, target, run_date="2027-06-15")
+
+    comment = fetch(warehouse_url, "select obj_description('archive.financial_transactions'::regclass, 'pg_class')")
+    assert "looked=changed" in comment[0][0]
+    archive = {
+        row[0]: row[1]
+        for row in fetch(warehouse_url, "select transaction_id, source_id from archive.financial_transactions")
+    }
+    due = {
+        row[0]
+        for row in fetch(
+            warehouse_url,
+            "select transaction_id from intermediate.int_financial_transactions "
+            "where not is_open and occurred_on < '2026-06-15'",
+        )
+    }
+    assert late in archive.values()  # re-derived: found through int_ledger_changes
+    crossed = due - archived_before - {key for key, source in archive.items() if source == late}
+    assert crossed, "live entries crossed the cut-off"  # found through the live ledger
+    assert due <= set(archive)
+    live = {row[0] for row in fetch(warehouse_url, "select transaction_id from marts.fct_financial_transactions")}
+    ledger = {
+        row[0] for row in fetch(warehouse_url, "select transaction_id from intermediate.int_financial_transactions")
+    }
+    assert not live & set(archive)
+    assert live | (set(archive) & ledger) == ledger

@@ -10,8 +10,7 @@
 -#}
 {% macro move_archived_out_of_live(live_model) -%}
     {%- if execute -%}
-        {%- set node = graph.nodes.values() | selectattr("name", "equalto", live_model) | first -%}
-        {%- set live = adapter.get_relation(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set live = kw_relation_of(live_model) -%}
         {%- if live is not none -%}
             delete from {{ live }} as live
             using {{ this }} as archived

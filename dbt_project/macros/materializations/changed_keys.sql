@@ -84,7 +84,12 @@
 
 {#- The watermark a previous build left in the table's comment, or none. -#}
 {% macro kw_build_watermark(target) %}
-    {%- set comment = kw_comment(target) -%}
-    {%- set found = modules.re.search('watermark=([^;]+)', comment or '') -%}
+    {{ return(kw_recorded(target, 'watermark')) }}
+{% endmacro %}
+
+
+{#- The value a build recorded as `name=value` in a relation's comment, or none. -#}
+{% macro kw_recorded(relation, name) %}
+    {%- set found = modules.re.search('(?:^|[ ;])' ~ name ~ '=([^;]+)', kw_comment(relation) or '') -%}
     {{ return(found.group(1) if found else none) }}
 {% endmacro %}

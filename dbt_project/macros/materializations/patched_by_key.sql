@@ -12,7 +12,10 @@
       the table's comment are deleted and their current rows inserted, in ONE transaction
       (row locks only: readers go on reading the previous state until it commits). A key
       that left the model (quarantined since) is deleted and not inserted again.
-    A full build records the time it started reading as the watermark (kw_next_watermark).
+    A full build records the time it started reading as the watermark (kw_next_watermark),
+    and its invocation id as `full_build`, which patches carry on: a model that keeps state
+    derived from this table (the archive) sees from a new `full_build` that any row may have
+    changed, not only those re-derived since a watermark.
     The model must declare a unique index on `unique_key` in `indexes` (the patch deletes
     through it).
 -#}
@@ -82,13 +85,14 @@
             {%- if existing is not none -%}{% do adapter.cache_dropped(existing) %}{%- endif -%}
         {%- endif -%}
         {% call statement('comment') %}
-            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; full build';
+            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; full build; full_build={{ invocation_id }}';
         {% endcall %}
     {%- else -%}
         {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
+        {%- set full_build = kw_recorded(target, 'full_build') or 'unknown' -%}
         {% call statement('main') %}
             {{ kw_apply_patch_sql(target, unique_key) }}
-            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ changed_keys }}';
+            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ changed_keys }}; full_build={{ full_build }}';
         {% endcall %}
     {%- endif -%}
     {{ log(target.identifier ~ ": " ~ ('full build' if full else 'patched the keys changed since ' ~ watermark), info=True) }}

@@ -3,7 +3,9 @@
     relative to var run_date). Rows are only ever inserted (strategy insert_new): a row stays
     here after its source rows are purged, and full_refresh=false keeps even
     `dbt build --full-refresh` from rebuilding it away. The post-hook deletes the archived rows
-    from the live ledger in the same transaction, so moving a row is atomic.
+    from the live ledger in the same transaction, so moving a row is atomic. An ordinary build
+    looks only at the entries that can have become due since the previous one
+    (macros/finance/archive_look.sql), not at the whole ledger.
 -#}
 {{
     config(
@@ -19,9 +21,13 @@
         post_hook=[
             "{{ move_archived_out_of_live('fct_financial_transactions') }}",
             "{{ kw_analyze() }}",
+            "{{ kw_archive_record_look(ref('int_financial_transactions'), 'fct_financial_transactions') }}",
         ],
     )
 }}
+{%- set cutoff = '(' ~ run_date() ~ " - interval '12 months')::date" -%}
+{%- set narrow = kw_archive_narrow_look(ref('int_financial_transactions'), 'fct_financial_transactions') %}
+-- depends_on: {{ ref('int_ledger_changes') }}
 
 with
 
@@ -32,7 +38,20 @@ ledger as (
 completed_and_old as (
     select * from ledger
     where not ledger.is_open
-        and ledger.occurred_on < ({{ run_date() }} - interval '12 months')::date
+        and ledger.occurred_on < {{ cutoff }}
+        {%- if narrow %}
+        -- only entries that can be due: live ones now past the cut-off, and those the ledger
+        -- re-derived since the previous build (macros/finance/archive_look.sql)
+        and (
+            ledger.transaction_id = any(array(
+                select live.transaction_id from {{ narrow.live }} as live where live.occurred_on < {{ cutoff }}
+            ))
+            or ledger.source_id = any(array(
+                select changes.source_id from {{ ref('int_ledger_changes') }} as changes
+                where changes.changed_at > '{{ narrow.watermark }}'::timestamptz
+            ))
+        )
+        {%- endif %}
 ),
 
 final as (

@@ -14,8 +14,8 @@ Guarantees:
   them): they check SQL logic on fixed inputs, so they belong to development and CI
   (`make test` runs them), not to every nightly build, where they cost about 0.4 s;
 * dbt's log file takes INFO events (each node, its timing, every failure), not DEBUG, which
-  adds every SQL statement run: about 1 s per build of 235 nodes. DBT_LOG_LEVEL_FILE=debug
-  in the environment brings the statements back.
+  adds every SQL statement run (DEBUG against no log file: 8.0 vs 6.75 s for a build of 235
+  nodes with nothing to do). DBT_LOG_LEVEL_FILE=debug in the environment brings them back.
 """
 
 from __future__ import annotations

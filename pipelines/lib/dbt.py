@@ -254,9 +254,7 @@ def dbt_build(
     unit_tests: bool = False,
 ) -> DbtResult:
     """`dbt build` (models, tests, in dependency order; unit tests when asked) against the warehouse."""
-    run_date, other_vars = split_run_date(vars)
-    args = dbt_args(["build"], select, other_vars, full_refresh, target_path, unit_tests)
-    return run_dbt(warehouse_url, args, run_date)
+    return dbt_command(warehouse_url, "build", select, vars, full_refresh, target_path, unit_tests)
 
 
 def dbt_command(

@@ -581,6 +581,28 @@ def test_a_sync_restores_the_model_s_rows_and_rewrites_only_those_that_differ(wa
     assert rows(url, f"select customer_id, ctid::text from {table} where customer_id = %s", CB) == untouched
 
 
+def test_a_composite_key_with_a_null_part_fails_its_primary_key_test(warehouse):
+    """The occupancy key (tenant_id, suite_type, date) has a unique index, which does not stop
+    a null part: the primary_key test looks for such rows and names the failing test."""
+    url, target = warehouse["url"], warehouse["target"]
+    table = "reporting.rpt_kennel_occupancy_daily"
+    strays = f"delete from {table} where suite_type is null"
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            f"insert into {table} (tenant_id, date, suite_type, capacity, occupied, occupancy_rate) "
+            f"select tenant_id, date, null, capacity, occupied, occupancy_rate "
+            f"from {table} where date = %s and tenant_id = %s and suite_type = 'standard'",
+            (RUN_DATE, B),
+        )
+    try:
+        with pytest.raises(DbtError, match="primary_key_rpt_kennel_occupancy_daily_[a-z_]+ \\(fail\\): Got 1 result"):
+            dbt_command(url, "test", select="rpt_kennel_occupancy_daily", target_path=target)
+    finally:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(strays)
+    dbt_command(url, "test", select="rpt_kennel_occupancy_daily", target_path=target)
+
+
 def test_a_reader_never_waits_for_a_patch_and_a_swap_that_cannot_get_its_lock_fails(warehouse):
     """Runs last: reservation 6 (March) is cancelled. A reader holds the history open throughout.
     A backfill of March must DETACH the old partition: it fails on lock_timeout and leaves the

@@ -98,8 +98,8 @@ def test_dbt_models_hang_off_the_raw_assets_grouped_by_schema(asset_graph):
 
 def test_dbt_tests_are_asset_checks(asset_graph):
     checks = {(key.asset_key.to_user_string(), key.name) for key in asset_graph.asset_check_keys}
-    assert ("marts/fct_reservation_history", "unique_fct_reservation_history_reservation_id") in checks
-    assert ("reporting/rpt_current_occupancy", "unique_rpt_current_occupancy_resource_id") in checks
+    assert ("marts/fct_reservation_history", "primary_key_fct_reservation_history_reservation_id") in checks
+    assert ("reporting/rpt_current_occupancy", "primary_key_rpt_current_occupancy_resource_id") in checks
 
 
 def test_monthly_rebuild_job_is_partitioned_by_month():

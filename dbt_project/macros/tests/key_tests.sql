@@ -26,21 +26,58 @@
 {% endmacro %}
 
 
-{#- True when the catalog enforces `property` (unique | not_null) on a plain column of a table,
-    partitioned table or materialized view (a view's rows are never checked by PostgreSQL). -#}
-{% macro kw_catalog_proves(model, column_name, property) %}
+{#-
+    Generic test `primary_key`: a key identifies each row, so no part of it is null and no
+    value of it repeats. `column_name` for a column's test, `columns` for a model's composite
+    key. One dbt node and at most one scan where `unique` + `not_null` on every part made
+    several: a test node costs dbt about 25 ms even when it reads nothing (dbt's per-node work
+    is most of a nightly build with little to do), and the build ran 46 such pairs. Where the
+    catalog proves a property (a unique index on exactly the key; NOT NULL parts), it is not
+    scanned for. A failing row is a key value that repeats (n_records > 1) or has a null part.
+-#}
+{% test primary_key(model, column_name=none, columns=none) %}
+    {%- set key = [column_name] if column_name else columns -%}
+    {%- if not key -%}
+        {{ exceptions.raise_compiler_error("primary_key test of " ~ model ~ ": give column_name or columns") }}
+    {%- endif -%}
+    {%- set unique = kw_catalog_proves(model, key, 'unique') -%}
+    {%- set not_null = kw_catalog_proves(model, key, 'not_null') -%}
+    {%- set any_null = '(' ~ (key | join(' is null or ')) ~ ' is null)' -%}
+    {%- if unique and not_null %}
+    -- ({{ key | join(', ') }}) is a key of {{ model }} by its unique index and NOT NULL columns: nothing to scan
+    select {{ key | join(', ') }}, 0 as n_records from {{ model }} where false
+    {%- else %}
+    select {{ key | join(', ') }}, count(*) as n_records
+    from {{ model }}
+    {%- if unique %}
+    -- unique by an index of {{ model }}: only null parts are looked for
+    where {{ any_null }}
+    {%- endif %}
+    group by {{ key | join(', ') }}
+    having count(*) > 1 or {{ any_null }}
+    {%- endif %}
+{% endtest %}
+
+
+{#- True when the catalog enforces `property` (unique | not_null) on plain `columns` (one name
+    or a list) of a table, partitioned table or materialized view (a view's rows are never
+    checked by PostgreSQL): unique, a unique index on exactly those columns; not_null, every
+    one of them declared NOT NULL. -#}
+{% macro kw_catalog_proves(model, columns, property) %}
+    {%- set names = ([columns] if columns is string else columns) | map('lower') | list -%}
     {#- a test with a `where` config gets a subquery string, not a relation: scan it -#}
-    {%- if not execute or model.identifier is not defined
-        or not modules.re.fullmatch('[a-z_][a-z0-9_]*', column_name | lower) -%}
+    {%- if not execute or model.identifier is not defined or names | length == 0 -%}
         {{ return(false) }}
     {%- endif -%}
+    {%- for name in names if not modules.re.fullmatch('[a-z_][a-z0-9_]*', name) -%}
+        {{ return(false) }}
+    {%- endfor -%}
     {%- set relation = adapter.quote(model.schema) ~ '.' ~ adapter.quote(model.identifier) -%}
     {%- if property == 'unique' -%}
-        {{ return(kw_has_unique_index(relation, [column_name])) }}
+        {{ return(kw_has_unique_index(relation, names)) }}
     {%- endif -%}
-    {%- set column = "(select attnum from pg_attribute where attrelid = target.oid and attname = '"
-        ~ (column_name | lower) ~ "' and not attisdropped)" -%}
-    {%- set target = "(select oid from pg_class where oid = to_regclass('" ~ relation ~ "') and relkind in ('r', 'p', 'm')) as target" -%}
-    {{ return(kw_scalar("select exists (select from " ~ target ~ " join pg_attribute as a on a.attrelid = target.oid "
-        ~ "where a.attnum = " ~ column ~ " and a.attnotnull)")) }}
+    {{ return(kw_scalar("select count(*) = " ~ (names | length) ~ " from pg_class as target"
+        ~ " join pg_attribute as a on a.attrelid = target.oid"
+        ~ " where target.oid = to_regclass('" ~ relation ~ "') and target.relkind in ('r', 'p', 'm')"
+        ~ " and a.attname = any(array['" ~ (names | join("', '")) ~ "']) and not a.attisdropped and a.attnotnull")) }}
 {% endmacro %}

@@ -603,6 +603,25 @@ def test_a_composite_key_with_a_null_part_fails_its_primary_key_test(warehouse):
     dbt_command(url, "test", select="rpt_kennel_occupancy_daily", target_path=target)
 
 
+def test_a_partition_whose_name_is_not_its_month_fails_the_placement_test(warehouse):
+    """The placement test reads the catalog, not the rows: March's partition renamed as if it
+    held January 2099 means March's rows no longer sit in their month's partition."""
+    url, target = warehouse["url"], warehouse["target"]
+    test = "assert_reservation_history_rows_sit_in_their_month"
+
+    def rename(old: str, new: str) -> None:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"alter table marts.fct_reservation_history_{old} rename to fct_reservation_history_{new}")
+
+    rename("p202603", "p209901")
+    try:
+        with pytest.raises(DbtError, match=f"{test} \\(fail\\): Got 1 result"):
+            dbt_command(url, "test", select=test, target_path=target)
+    finally:
+        rename("p209901", "p202603")
+    dbt_command(url, "test", select=test, target_path=target)
+
+
 def test_a_reader_never_waits_for_a_patch_and_a_swap_that_cannot_get_its_lock_fails(warehouse):
     """Runs last: reservation 6 (March) is cancelled. A reader holds the history open throughout.
     A backfill of March must DETACH the old partition: it fails on lock_timeout and leaves the

@@ -1,21 +1,10 @@
 {#-
-    `unique` and `not_null` for PostgreSQL: when the catalog already guarantees the property
-    (a valid, non-partial unique index on exactly that column; a NOT NULL column), the test
-    checks that guarantee instead of scanning the relation, since PostgreSQL itself rejects
-    every violating row. Otherwise, and for expressions, the usual scan runs. Keys of raw
-    tables (primary keys) and of the big marts (unique indexes, built with the table) are
-    proven this way; a scan of a 3M-row key costs 2-5 s on every build.
+    `not_null` for PostgreSQL: when the catalog already guarantees it (a NOT NULL column), the
+    test checks that guarantee instead of scanning the relation, since PostgreSQL itself
+    rejects every violating row. Otherwise, and for expressions, the usual scan runs. Keys are
+    tested by `primary_key` below, which proves what it can the same way (a scan of a 3M-row
+    key costs 2-5 s on every build).
 -#}
-{% macro postgres__test_unique(model, column_name) %}
-    {%- if kw_catalog_proves(model, column_name, 'unique') %}
-    -- {{ column_name }} is unique by a unique index of {{ model }}: nothing to scan
-    select null as unique_field, 0 as n_records where false
-    {%- else %}
-    {{ dbt.default__test_unique(model, column_name) }}
-    {%- endif %}
-{% endmacro %}
-
-
 {% macro postgres__test_not_null(model, column_name) %}
     {%- if kw_catalog_proves(model, column_name, 'not_null') %}
     -- {{ column_name }} is declared NOT NULL in {{ model }}: nothing to scan

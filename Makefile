@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/warehouse demo
 
+# Test modules on parallel workers, each module whole on one worker (its warehouse is built
+# once per module): on 2 cores, 2 workers took the suite from 13 min 46 s to 8 min 1 s.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --numprocesses $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

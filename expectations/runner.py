@@ -29,6 +29,7 @@ from pathlib import Path
 from expectations.checks import Check, Severity, Suite
 from expectations.results import SAMPLE_ROWS, ExpectationOutcome, ensure_results_table, record_outcomes
 from pipelines.lib.databases import sqlalchemy_url
+from pipelines.lib.file_lock import exclusive
 from pipelines.settings import PROJECT_ROOT
 
 GX_PROJECT_ROOT = PROJECT_ROOT / "expectations"  # GX keeps its file context in <root>/gx
@@ -100,10 +101,11 @@ def run_suites(
         by_suite = {
             validation.suite_name: (identifier, validation) for identifier, validation in result.run_results.items()
         }
-        docs = open_context(gx_project_root)
-        for identifier, validation in by_suite.values():
-            docs.validation_results_store.set(identifier, validation)
-        docs.build_data_docs(resource_identifiers=[identifier for identifier, _ in by_suite.values()])
+        with exclusive(gx_project_root / "gx" / "uncommitted", "data-docs"):  # parallel runs write one site
+            docs = open_context(gx_project_root)
+            for identifier, validation in by_suite.values():
+                docs.validation_results_store.set(identifier, validation)
+            docs.build_data_docs(resource_identifiers=[identifier for identifier, _ in by_suite.values()])
     suite_outcomes = []
     for suite in suites:
         identifier, validation = by_suite[suite.name]

@@ -6,6 +6,11 @@ the session started is stopped when the session ends). Set TEST_DATABASE_URL to 
 superuser URL of another server to run against that instead. Each test module asks for
 fresh databases through `make_database`, so tests never see each other's rows and
 never touch the demo's data.
+
+`make test` runs the modules on parallel workers (pytest-xdist, `--dist loadfile`): the
+controlling process starts the server before the workers exist and stops it after they
+have all finished, so no worker stops it under another. Workers find it through
+SERVER_URL_VARIABLE, which they inherit, and each writes its own dbt target/.
 """
 
 from __future__ import annotations
@@ -22,19 +27,37 @@ from pipelines.settings import PROJECT_ROOT
 
 TEST_SERVER_HOME = PROJECT_ROOT / ".warehouse" / "test-server"
 
+# Set before any test module imports pipelines.lib.dbt, which reads dbt's own variable:
+# two workers' dbt commands writing one target/ would overwrite each other's manifest.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if WORKER and not os.environ.get("DBT_TARGET_PATH"):
+    os.environ["DBT_TARGET_PATH"] = str(PROJECT_ROOT / "target" / f"test-{WORKER}")
 
-@pytest.fixture(scope="session")
-def admin_url() -> Iterator[str]:
-    """Superuser URL of the server the tests use (database `postgres`)."""
-    external = os.environ.get("TEST_DATABASE_URL")
-    if external:
-        yield external
+SERVER_URL_VARIABLE = "KW_TEST_SERVER_URL"
+_STARTED_SERVER = pytest.StashKey[EmbeddedServer | None]()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """In the controlling process (or a run without workers): the server, started if needed."""
+    if hasattr(session.config, "workerinput") or os.environ.get("TEST_DATABASE_URL"):
         return
     server = EmbeddedServer(TEST_SERVER_HOME)
     already_running = server.status() is not None
-    yield server.up().url("postgres")
-    if not already_running:  # started for this session: no server outlives `make test`
+    os.environ[SERVER_URL_VARIABLE] = server.up().url("postgres")
+    # started for this session: no server outlives `make test`
+    session.config.stash[_STARTED_SERVER] = None if already_running else server
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    server = session.config.stash.get(_STARTED_SERVER, None)
+    if server is not None:
         server.down()
+
+
+@pytest.fixture(scope="session")
+def admin_url() -> str:
+    """Superuser URL of the server the tests use (database `postgres`)."""
+    return os.environ.get("TEST_DATABASE_URL") or os.environ[SERVER_URL_VARIABLE]
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import dagster as dg
 import pytest
@@ -65,12 +66,23 @@ def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments(monkey
     assert "s3cret" not in " ".join(dbt_args(["build"], vars={"reservation_months": ["2026-03-01"]}))
 
 
-def test_the_manifest_is_prepared_without_a_database(tmp_path):
+def test_the_manifest_is_prepared_without_a_database_by_one_process_at_a_time(tmp_path):
     from pipelines.lib.dbt import prepare_manifest
+    from pipelines.lib.file_lock import exclusive
 
     manifest = prepare_manifest(target_path=tmp_path)
     nodes = json.loads(manifest.read_text())["nodes"]
     assert nodes["model.kennelworks.fct_reservation_history"]["schema"] == "marts"
+
+    # The Dagster webserver and daemon load the definitions at once: while one prepares the
+    # manifest, the other waits (here the manifest is fresh, so it would return at once).
+    returned = threading.Event()
+    with exclusive(tmp_path, "parse"):
+        other = threading.Thread(target=lambda: (prepare_manifest(target_path=tmp_path), returned.set()))
+        other.start()
+        assert not returned.wait(1.0)
+    other.join(30)
+    assert returned.is_set()
 
 
 def test_monthly_partition_window_gives_its_months():

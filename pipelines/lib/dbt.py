@@ -33,10 +33,14 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.lib.access import TRANSFORMER, init_access
+from pipelines.lib.file_lock import exclusive
 from pipelines.settings import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT
-DBT_TARGET_PATH = PROJECT_ROOT / "target"
+# dbt's own variable moves it, for this process and the dbt and Dagster processes it starts
+# (the test suite gives each parallel worker its own: two dbt commands writing one target/
+# overwrite each other's manifest and partial-parse file).
+DBT_TARGET_PATH = Path(os.environ.get("DBT_TARGET_PATH") or PROJECT_ROOT / "target")
 
 # Vars that hold one ISO date, and vars that hold a list of them.
 DATE_VARS = frozenset({"run_date"})
@@ -287,9 +291,11 @@ def manifest_is_stale(manifest: Path) -> bool:
 
 def prepare_manifest(target_path: Path | None = None, force: bool = False) -> Path:
     """target/manifest.json, re-parsed first when stale (or `force`); no database needed."""
-    manifest = Path(target_path or DBT_TARGET_PATH) / "manifest.json"
-    if force or manifest_is_stale(manifest):
-        run_dbt(PARSE_ONLY_URL, dbt_args(["parse"], target_path=target_path))
+    target = Path(target_path or DBT_TARGET_PATH)
+    manifest = target / "manifest.json"
+    with exclusive(target, "parse"):  # a second parse would hand a reader a half-written manifest
+        if force or manifest_is_stale(manifest):
+            run_dbt(PARSE_ONLY_URL, dbt_args(["parse"], target_path=target_path))
     return manifest
 
 

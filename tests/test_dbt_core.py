@@ -542,6 +542,53 @@ def test_a_nightly_build_neither_waits_for_nor_blocks_the_readers_of_reporting_v
     assert rows(url, options) == [(["security_invoker=true"],)]
 
 
+def test_a_view_follows_a_column_its_parent_gained_and_a_view_replaced_by_hand_is_rebuilt(warehouse):
+    """A view is left alone when its comment matches its SQL, its parents' columns and its own
+    columns (one catalog query). A parent that gained a column in place (stg_app__pets widened
+    by hand, as a new staging column widens it) changes that: the next build of
+    int_pets_checked (`pets.*`) carries the column. A view replaced by hand with other columns
+    (its comment kept) is not taken for the model's and is built again."""
+    url, target = warehouse["url"], warehouse["target"]
+    columns = "select attname::text from pg_attribute where attrelid = %s::regclass and attnum > 0 order by attnum"
+    calendar = "reporting.rpt_reservation_calendar"
+    calendar_columns = rows(url, columns, calendar)
+    (pets_sql,) = rows(url, "select pg_get_viewdef('staging.stg_app__pets'::regclass)")[0]
+    (calendar_sql,) = rows(url, "select pg_get_viewdef(%s::regclass)", calendar)[0]
+    with psycopg.connect(url, autocommit=True) as admin:
+        for view, definition in (("staging.stg_app__pets", pets_sql), (calendar, calendar_sql)):
+            admin.execute(
+                f"create or replace view {view} as select v.*, 1 as kw_extra from ({definition.rstrip(';')}) as v"
+            )
+    dbt_build(url, select=["int_pets_checked", "rpt_reservation_calendar"], vars={"run_date": RUN_DATE},
+              target_path=target)  # fmt: skip
+    assert ("kw_extra",) in rows(url, columns, "intermediate.int_pets_checked")
+    assert rows(url, columns, calendar) == calendar_columns
+
+    # stg_app__pets is built again without the column; the views on it go and come back with it
+    dbt_build(url, select="stg_app__pets+,config.materialized:view", vars={"run_date": RUN_DATE}, target_path=target)
+    assert ("kw_extra",) not in rows(url, columns, "staging.stg_app__pets")
+    assert ("kw_extra",) not in rows(url, columns, "intermediate.int_pets_checked")
+
+
+def test_a_build_puts_right_the_readers_privileges_changed_by_hand(warehouse):
+    """apply_access reads the privileges in place and leaves right ones alone; a reader's SELECT
+    revoked and a write granted by hand are both set right by the next build."""
+    url, target = warehouse["url"], warehouse["target"]
+    table = "reporting.rpt_customers_with_pets"
+    privileges = (
+        "select string_agg(r.rolname || ':' || a.privilege_type, ',' order by r.rolname, a.privilege_type) "
+        "from pg_class as c cross join aclexplode(c.relacl) as a join pg_roles as r on r.oid = a.grantee "
+        "where c.oid = %s::regclass and r.rolname in ('analyst', 'finance_reader', 'tenant_analyst')"
+    )
+    assert rows(url, privileges, table) == [("analyst:SELECT,tenant_analyst:SELECT",)]
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(f"revoke select on {table} from tenant_analyst")
+        admin.execute(f"grant insert on {table} to analyst")
+    assert rows(url, privileges, table) == [("analyst:INSERT,analyst:SELECT",)]
+    dbt_build(url, select="rpt_customers_with_pets", vars={"run_date": RUN_DATE}, target_path=target)
+    assert rows(url, privileges, table) == [("analyst:SELECT,tenant_analyst:SELECT",)]
+
+
 def test_a_reporting_table_built_without_its_key_index_gets_it_on_the_next_sync(warehouse):
     """A reporting table built by the old `table` materialization has no unique index, which
     INSERT ... ON CONFLICT needs: the next build adds it and syncs the rows, no --full-refresh."""

@@ -5,8 +5,9 @@
     without its policies. A table patched in place (not rebuilt) keeps its policies: when RLS
     is on and the policies carry the fingerprint of the current policy text, they are left
     alone, since ALTER TABLE ... ROW LEVEL SECURITY would wait for every reader (grants and
-    comments do not); likewise a view's security_invoker and a `_for_tenant` view already
-    in place are left alone.
+    comments do not); likewise a view's security_invoker, a `_for_tenant` view and the
+    readers' privileges already in place are left alone. What is in place is read in one
+    catalog query (kw_access_state).
 
     * tables with tenant_id: RLS enabled AND forced (the owner is filtered too);
       the transformer sees every row (builds), analyst and finance_reader every row,
@@ -19,15 +20,14 @@
 {% macro apply_access(relation=this) -%}
     {%- if execute -%}
     {%- set materialized = config.get('materialized') -%}
-    {%- set schema = relation.schema -%}
     {%- set readers = kennelworks_readers(relation) -%}
-    {#- pg_attribute, not information_schema (which omits materialized views) -#}
-    {%- set has_tenant = run_query(
-        "select 1 from pg_attribute where attrelid = '" ~ relation ~ "'::regclass and attname = 'tenant_id' and not attisdropped"
-    ).rows | length > 0 -%}
+    {%- set granted = readers | reject('equalto', 'tenant_analyst') | list
+        if materialized == 'materialized_view' else readers -%}
+    {%- set state = kw_access_state(relation) -%}
+    {%- set has_tenant = state['has_tenant'] -%}
 
     {%- if materialized == 'view' %}
-    {%- if not kw_is_security_invoker(relation) %}
+    {%- if not state['security_invoker'] %}
     alter view {{ relation }} set (security_invoker = true);
     {%- endif %}
     {%- elif materialized == 'materialized_view' %}
@@ -43,19 +43,54 @@
     {%- endif %}
     grant select on {{ for_tenant }} to tenant_analyst;
     {%- endif %}
-    {%- elif has_tenant and not kw_policies_in_place(relation) %}
+    {%- elif has_tenant and not state['policies_in_place'] %}
     {{ kw_tenant_policies(relation) }}
     comment on policy tenant_rows on {{ relation }} is '{{ kw_policies_fingerprint() }}';
     {%- endif %}
 
-    revoke all on {{ relation }} from analyst, finance_reader, tenant_analyst;
-    {%- for role in readers %}
-    {%- if not (role == 'tenant_analyst' and materialized == 'materialized_view') %}
+    {#- the readers' privileges, set only when they are not exactly SELECT for each reader
+        (statements cost dbt about 10 ms each, on every model of every build) -#}
+    {%- if state['reader_grants'] != kw_reader_grants(granted) %}
+    revoke all on {{ relation }} from {{ kw_reader_roles() | join(', ') }};
+    {%- for role in granted %}
     grant select on {{ relation }} to {{ role }};
-    {%- endif %}
     {%- endfor %}
+    {%- endif %}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The roles whose privileges apply_access sets on every relation. -#}
+{% macro kw_reader_roles() %}
+    {{ return(['analyst', 'finance_reader', 'tenant_analyst']) }}
+{% endmacro %}
+
+
+{#- The readers' privileges as kw_access_state lists them: `role:PRIVILEGE`, sorted, comma-separated. -#}
+{% macro kw_reader_grants(roles) %}
+    {%- set grants = [] -%}
+    {%- for role in roles | sort -%}{%- do grants.append(role ~ ':SELECT') -%}{%- endfor -%}
+    {{ return(grants | join(',')) }}
+{% endmacro %}
+
+
+{#- What apply_access needs to know of a relation, in one catalog query: whether it has
+    tenant_id (pg_attribute, not information_schema, which omits materialized views), is a
+    security_invoker view, carries the policies of the current text (RLS enabled and forced,
+    kw_policies_fingerprint), and which privileges the reader roles hold on it. -#}
+{% macro kw_access_state(relation) %}
+    {%- set row = run_query(
+        "select exists (select from pg_attribute where attrelid = c.oid and attname = 'tenant_id' and not attisdropped),"
+        ~ " coalesce('security_invoker=true' = any(c.reloptions), false),"
+        ~ " c.relrowsecurity and c.relforcerowsecurity and exists (select from pg_policy as p"
+        ~ " where p.polrelid = c.oid and p.polname = 'tenant_rows'"
+        ~ " and obj_description(p.oid, 'pg_policy') = '" ~ kw_policies_fingerprint() ~ "'),"
+        ~ " coalesce((select string_agg(r.rolname || ':' || a.privilege_type, ',' order by r.rolname, a.privilege_type)"
+        ~ " from aclexplode(c.relacl) as a join pg_roles as r on r.oid = a.grantee"
+        ~ " where r.rolname in ('" ~ kw_reader_roles() | join("', '") ~ "')), '')"
+        ~ " from pg_class as c where c.oid = '" ~ relation ~ "'::regclass").rows[0] -%}
+    {{ return({'has_tenant': row[0], 'security_invoker': row[1], 'policies_in_place': row[2], 'reader_grants': row[3]}) }}
+{% endmacro %}
 
 
 {#- Who may read a relation: one rule, by schema and name. -#}
@@ -90,22 +125,4 @@
 
 {% macro kw_policies_fingerprint() -%}
     kennelworks policies {{ local_md5(kw_tenant_policies('relation')) }}
-{%- endmacro %}
-
-
-{#- A view that runs with its caller's privileges and row-level security already. -#}
-{% macro kw_is_security_invoker(relation) -%}
-    {{ return(kw_scalar(
-        "select coalesce('security_invoker=true' = any(reloptions), false) from pg_class"
-        ~ " where oid = '" ~ relation ~ "'::regclass")) }}
-{%- endmacro %}
-
-
-{#- RLS enabled and forced, and the policies of the current text (fingerprint) in place. -#}
-{% macro kw_policies_in_place(relation) -%}
-    {{ return(kw_scalar(
-        "select relation.relrowsecurity and relation.relforcerowsecurity"
-        ~ " and obj_description(policy.oid, 'pg_policy') = '" ~ kw_policies_fingerprint() ~ "'"
-        ~ " from pg_class as relation join pg_policy as policy on policy.polrelid = relation.oid"
-        ~ " and policy.polname = 'tenant_rows' where relation.oid = '" ~ relation ~ "'::regclass") or false) }}
 {%- endmacro %}

@@ -8,6 +8,28 @@
 {% endmacro %}
 
 
+{#- A query for the names and types of the columns of `relations` (one text, '' for none;
+    a relation that does not exist adds nothing). -#}
+{% macro kw_columns_of_sql(relations) -%}
+    select coalesce(string_agg(attrelid::regclass::text || '.' || attname || ' ' || format_type(atttypid, atttypmod),
+        ', ' order by attrelid::regclass::text, attnum), '')
+    from pg_attribute
+    where attrelid = any(array[{% for relation in relations %}to_regclass('{{ relation }}'){% if not loop.last %}, {% endif %}{% endfor %}]::regclass[])
+        and attnum > 0 and not attisdropped
+{%- endmacro %}
+
+
+{#- The relations a model reads (models and sources it refs), as their quoted names. -#}
+{% macro kw_parent_relations(node) %}
+    {%- set names = [] -%}
+    {%- for parent in node.depends_on.nodes -%}
+        {%- set found = graph.nodes.get(parent) or graph.sources.get(parent) -%}
+        {%- if found and found.get('relation_name') -%}{%- do names.append(found.relation_name) -%}{%- endif -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{% endmacro %}
+
+
 {#- The comment on a relation (table, view, materialized view), or none (also when the
     relation does not exist): where the materializations keep what a build recorded
     (watermark, patched keys, SQL fingerprint). -#}

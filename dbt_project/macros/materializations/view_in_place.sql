@@ -27,8 +27,11 @@
     {%- if existing is not none and existing.is_view -%}
         {%- set found = run_query("select obj_description('" ~ existing ~ "'::regclass, 'pg_class'), ("
             ~ kw_columns_of_sql(parents) ~ "), (" ~ kw_columns_of_sql([existing]) ~ ")").rows[0] -%}
-        {%- set unchanged = found[0] == kw_view_fingerprint(sql, found[1], found[2]) and not should_full_refresh() -%}
+        {%- set parent_columns = found[1] -%}
+        {%- set unchanged = found[0] == kw_view_fingerprint(sql, parent_columns, found[2]) and not should_full_refresh() -%}
         {%- set in_place = unchanged -%}
+    {%- else -%}
+        {%- set parent_columns = kw_scalar(kw_columns_of_sql(parents)) -%}
     {%- endif -%}
     {%- if existing is not none and existing.is_view and not unchanged -%}
         {% call statement('probe') %}
@@ -53,9 +56,10 @@
         {%- endif %}
     {%- endcall %}
     {%- if not unchanged -%}
-        {%- set found = run_query("select (" ~ kw_columns_of_sql(parents) ~ "), (" ~ kw_columns_of_sql([target]) ~ ")").rows[0] -%}
+        {#- the parents' columns as read above: building this view does not change them -#}
+        {%- set columns = kw_scalar(kw_columns_of_sql([target])) -%}
         {% call statement('fingerprint') -%}
-            comment on view {{ target }} is '{{ kw_view_fingerprint(sql, found[0], found[1]) }}'
+            comment on view {{ target }} is '{{ kw_view_fingerprint(sql, parent_columns, columns) }}'
         {%- endcall %}
     {%- endif %}
 

@@ -354,3 +354,51 @@ def test_the_watermark_does_not_move_while_a_load_is_in_flight(databases):
 
 def watermark(comment: str) -> str:
     return comment.split("watermark=")[1].split(";")[0]
+
+
+def test_the_reconciliation_re_derives_the_old_and_new_customer_of_a_moved_walk_as_a_full_build_would(databases):
+    """Walk 13 passes from customer 7 to customer 3 in the app. The patch of fct_activities logs
+    both customers, int_activity_totals re-derives just those two (customer 7 is left with no
+    walk and no stored row, so drops out of the reconciliation; customer 3 now drifts by the
+    walk), and the result equals a --full-refresh build's."""
+    ops_url, warehouse_url, target = databases
+    walk_13 = uid(8, 13)
+    with psycopg.connect(ops_url) as conn:
+        moved = "update app.activities set customer_id = %s, updated_at = now() where id = %s"
+        conn.execute(moved, [uid(2, 3), walk_13])
+    load_all(ops_url, warehouse_url)
+    build(warehouse_url, target)
+
+    totals_comment = fetch(warehouse_url, "select obj_description('intermediate.int_activity_totals'::regclass)")
+    assert "patched keys=2;" in totals_comment[0][0]
+    logged = fetch(warehouse_url, "select distinct customer_id from marts.fct_activities__changes")
+    assert {uid(2, 3), uid(2, 7)} <= {customer_id for (customer_id,) in logged}
+    reconciled = "select * from reporting.rpt_stats_reconciliation order by entity, entity_id"
+    patched = fetch(warehouse_url, reconciled)
+    by_customer = {row[2]: row for row in patched if row[1] == "customer"}
+    assert uid(2, 7) not in by_customer
+    walks_3 = fetch(
+        warehouse_url,
+        "select sum(distance_m), count(*) from raw.activities where customer_id = %s and deleted_at is null",
+        [uid(2, 3)],
+    )[0]
+    assert (by_customer[uid(2, 3)][4], by_customer[uid(2, 3)][7]) == (walks_3[0], walks_3[1])
+    totals = "select * from intermediate.int_activity_totals order by customer_id, team_id"
+    patched_totals = fetch(warehouse_url, totals)
+
+    build(warehouse_url, target, full_refresh=True)
+    assert fetch(warehouse_url, totals) == patched_totals
+    assert fetch(warehouse_url, reconciled) == patched
+
+
+def test_a_full_build_of_the_activities_makes_their_totals_read_them_in_full(databases):
+    """A full build of fct_activities empties its change log, which then holds no change from
+    before it: int_activity_totals, patched from that log, must read the activities in full."""
+    _, warehouse_url, target = databases
+    dbt_build(warehouse_url, ["fct_activities"], {"run_date": RUN_DATE}, True, target)
+    log_comment = fetch(warehouse_url, "select obj_description('marts.fct_activities__changes'::regclass)")[0][0]
+    assert "since=" in log_comment
+    assert fetch(warehouse_url, "select count(*) from marts.fct_activities__changes") == [(0,)]
+    dbt_build(warehouse_url, ["int_activity_totals"], {"run_date": RUN_DATE}, False, target)
+    totals_comment = fetch(warehouse_url, "select obj_description('intermediate.int_activity_totals'::regclass)")
+    assert "full build" in totals_comment[0][0]

@@ -18,20 +18,33 @@
     changed, not only those re-derived since a watermark.
     The model must declare a unique index on `unique_key` in `indexes` (the patch deletes
     through it).
+    `log_changes_of` (columns): the table keeps a change log of them (change_log.sql).
+    `change_logs_of` (models, instead of `changes_from`): the changed keys are those the
+    models' change logs hold since the watermark; a log that does not reach back to it makes
+    the build a full one.
 -#}
 {% materialization patched_by_key, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
     {%- set existing = load_cached_relation(this) -%}
     {%- set unique_key = config.require('unique_key') -%}
-    {%- set universe = ref(config.require('changes_from')) -%}
-    {%- set changed_at = config.get('changed_at', 'changed_at') -%}
+    {%- set logged_columns = config.get('log_changes_of', []) -%}
+    {%- set change_logs = config.get('change_logs_of', []) -%}
+    {%- if change_logs -%}
+        {%- set universe = kw_change_logs_sql(change_logs, unique_key) -%}
+        {%- set changed_at = 'logged_at' -%}
+    {%- else -%}
+        {%- set universe = ref(config.require('changes_from')) -%}
+        {%- set changed_at = config.get('changed_at', 'changed_at') -%}
+    {%- endif -%}
     {%- set built = this.incorporate(path={'identifier': this.identifier ~ '__kw_new'}, type='table') -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
     {%- set watermark = kw_build_watermark(target) if existing is not none and existing.is_table else none -%}
-    {%- set full = watermark is none or should_full_refresh() -%}
+    {%- set full = watermark is none or should_full_refresh()
+        or not kw_change_logs_cover(change_logs, watermark)
+        or (logged_columns and kw_recorded(kw_change_log(target), 'since') is none) -%}
     {%- if not full -%}
         {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
         {%- do kw_stage_patch_rows(sql, unique_key) -%}
@@ -86,11 +99,18 @@
         {%- endif -%}
         {% call statement('comment') %}
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; full build; full_build={{ invocation_id }}';
+            {%- if logged_columns %}
+            {#- complete from now on: later than the watermark of any consumer's previous build -#}
+            {{ kw_change_log_reset_sql(target, logged_columns, kw_scalar("select clock_timestamp()::text")) }}
+            {%- endif %}
         {% endcall %}
     {%- else -%}
         {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
         {%- set full_build = kw_recorded(target, 'full_build') or 'unknown' -%}
         {% call statement('main') %}
+            {%- if logged_columns %}
+            {{ kw_change_log_write_sql(target, unique_key, logged_columns) }}
+            {%- endif %}
             {{ kw_apply_patch_sql(target, unique_key) }}
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ changed_keys }}; full_build={{ full_build }}';
         {% endcall %}

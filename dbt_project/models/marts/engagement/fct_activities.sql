@@ -2,11 +2,14 @@
 -- ones included and flagged by is_deleted, so raw = this mart + quarantined rows.
 -- Patched by key: a build re-derives only the activities whose row, customer, team or pet
 -- changed since the previous build (changed_at, the watermark in the table's comment).
+-- Each patch logs the customers of the rows it replaces (fct_activities__changes), from
+-- which int_activity_totals re-derives only those customers' totals (by the customer index).
 {{ config(
     materialized='patched_by_key',
     unique_key='activity_id',
     changes_from='int_activity_changes',
-    indexes=[{'columns': ['activity_id'], 'unique': True}],
+    indexes=[{'columns': ['activity_id'], 'unique': True}, {'columns': ['customer_id']}],
+    log_changes_of=['customer_id'],
 ) }}
 -- depends_on: {{ ref('int_activity_changes') }}
 

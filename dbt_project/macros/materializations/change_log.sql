@@ -1,0 +1,81 @@
+{#-
+    Change logs of patched_by_key models (config `log_changes_of`: a list of columns). A patch
+    records, in its own transaction, those columns of every row it deletes and of every row it
+    inserts, stamped `logged_at` (the patch's now()), in `<model>__changes`. A model that sums
+    the table by one of those columns (int_activity_totals, by customer) re-derives only the
+    groups in the log since its own watermark: the old group of a row that moved to another
+    group, or left the table, is in the log, and nowhere else once the patch has committed.
+
+    The log is complete since the time in its comment (`since=`): its table's last full
+    build (which empties it) or the oldest entry kept (entries older than kw_change_log_days()
+    are dropped by the patches). A consumer whose watermark is older reads its parent in full
+    (config `change_logs_of`: the models whose logs it reads; kw_change_logs_cover).
+    A consumer is ordered after its parents by its own ref() of them.
+-#}
+
+{% macro kw_change_log_days() %}{{ return(30) }}{% endmacro %}
+
+
+{% macro kw_change_log(relation) %}
+    {{ return(api.Relation.create(database=relation.database, schema=relation.schema,
+        identifier=relation.identifier ~ '__changes', type='table')) }}
+{% endmacro %}
+
+
+{#- For a full build's transaction: the log emptied (created with the table's types of
+    `columns`), complete since `since`, the time the full build started reading. -#}
+{% macro kw_change_log_reset_sql(target, columns, since) %}
+    {%- set log = kw_change_log(target) -%}
+    drop table if exists {{ log }};
+    create table {{ log }} as
+    select now() as logged_at, {{ columns | join(', ') }} from {{ target }} where false;
+    create index on {{ log }} (logged_at);
+    comment on table {{ log }} is 'kennelworks change log of {{ target.identifier }}: since={{ since }}';
+{% endmacro %}
+
+
+{#- For a patch's transaction, before kw_apply_patch_sql: `columns` of the rows the patch
+    deletes (kw_changed's keys, as the table has them now) and of the rows it inserts
+    (kw_patch), once each; then the entries past kw_change_log_days() dropped. -#}
+{% macro kw_change_log_write_sql(target, unique_key, columns) %}
+    {%- set log = kw_change_log(target) -%}
+    {%- set kept_from = kw_scalar("select (now() - interval '" ~ kw_change_log_days() ~ " days')::text") -%}
+    {%- set since = kw_scalar("select greatest('" ~ (kw_recorded(log, 'since') or kept_from) ~ "'::timestamptz, '"
+        ~ kept_from ~ "'::timestamptz)::text") -%}
+    insert into {{ log }}
+    select distinct now(), {{ columns | join(', ') }}
+    from (
+        select {{ columns | join(', ') }} from {{ target }} as current
+        where current.{{ unique_key }} = any(array(select key from kw_changed))
+        union all
+        select {{ columns | join(', ') }} from kw_patch
+    ) as changed;
+    delete from {{ log }} where logged_at < '{{ kept_from }}'::timestamptz;
+    comment on table {{ log }} is 'kennelworks change log of {{ target.identifier }}: since={{ since }}';
+{% endmacro %}
+
+
+{#- The keys (column `key_column`) the change logs of the models named in `names` hold,
+    with `logged_at`: the universe of a patched_by_key model with `change_logs_of`. -#}
+{% macro kw_change_logs_sql(names, key_column) -%}
+    (
+    {%- for name in names %}
+    select {{ key_column }}, logged_at from {{ kw_change_log(ref(name)) }}
+    {%- if not loop.last %} union all{% endif %}
+    {%- endfor %}
+    ) as logged
+{%- endmacro %}
+
+
+{#- Whether the change logs of the models named in `names` all hold every change after
+    `watermark` (a log that does not exist holds none). The calling model must ref them. -#}
+{% macro kw_change_logs_cover(names, watermark) %}
+    {%- for name in names -%}
+        {%- set since = kw_recorded(kw_change_log(ref(name)), 'since') -%}
+        {%- if since is none or kw_scalar("select '" ~ since ~ "'::timestamptz > '" ~ watermark ~ "'::timestamptz") -%}
+            {{ log(this.identifier ~ ": the change log of " ~ name ~ " starts after " ~ watermark ~ "; reading it in full", info=True) }}
+            {{ return(false) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(true) }}
+{% endmacro %}

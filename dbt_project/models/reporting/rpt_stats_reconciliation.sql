@@ -27,11 +27,12 @@ clean_activity_totals as (
 ),
 
 quarantined_activities as (
-    select activities.*
-    from {{ ref('int_activities_quarantined') }} as quarantined
-    inner join {{ ref('stg_app__activities') }} as activities
-        on quarantined.activity_id = activities.activity_id
-    where not activities.is_deleted
+    -- a filter, not a join: PostgreSQL does not flatten a view written WITH CTEs (staging), so
+    -- a join would seq-scan raw.activities (1.3 s at scale 1 for 300 rows); = any(array(...))
+    -- reaches raw's primary key
+    select * from {{ ref('stg_app__activities') }}
+    where activity_id = any(array(select activity_id from {{ ref('int_activities_quarantined') }}))
+        and not is_deleted
 ),
 
 team_members as (

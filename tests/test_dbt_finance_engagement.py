@@ -391,6 +391,25 @@ def test_the_reconciliation_re_derives_the_old_and_new_customer_of_a_moved_walk_
     assert fetch(warehouse_url, reconciled) == patched
 
 
+def test_walks_dated_after_the_run_date_are_in_no_leaderboard_period(databases):
+    """The leaderboards end with the run date (a rerun for a past date is reproducible), while
+    int_activity_totals, which all_time is summed from, holds every walk: the walks dated after
+    the run date are taken off again. Customer 5's only walk and a later walk of customer 3 in
+    team 1 leave both boards as they were."""
+    ops_url, warehouse_url, target = databases
+    board = "select period_type, {0}_id, distance_m, rank from reporting.rpt_leaderboard_{0}s order by 1, 2"
+    customers, teams = board.format("customer"), board.format("team")
+    before = fetch(warehouse_url, customers), fetch(warehouse_url, teams)
+    with psycopg.connect(ops_url) as conn:
+        customer_5_only_walk = activity(15, 1, 5, None, "2026-06-25", 9_000, False)
+        insert(conn, "activities", [customer_5_only_walk, activity(16, 1, 3, 1, "2026-06-18", 1_000, False)])
+    load_all(ops_url, warehouse_url)
+    build(warehouse_url, target)
+    totals = "select sum(distance_m) from intermediate.int_activity_totals where customer_id = %s"
+    assert fetch(warehouse_url, totals, [uid(2, 5)]) == [(9_000,)]
+    assert (fetch(warehouse_url, customers), fetch(warehouse_url, teams)) == before
+
+
 def test_a_full_build_of_the_activities_makes_their_totals_read_them_in_full(databases):
     """A full build of fct_activities empties its change log, which then holds no change from
     before it: int_activity_totals, patched from that log, must read the activities in full."""

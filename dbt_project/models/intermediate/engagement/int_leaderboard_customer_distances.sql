@@ -5,6 +5,8 @@
     refreshed CONCURRENTLY. Only clean, non-deleted activities count; activities of deleted
     customers were quarantined (int_activities_checked), so those customers are absent.
     display_name is first name + last initial: no e-mail or phone reaches reporting.
+    all_time comes from int_activity_totals, the week and month from the recent activities
+    (macro kw_period_distances), so a build does not read every activity.
 -#}
 {{
     config(
@@ -26,12 +28,16 @@ customers as (
     select * from {{ ref('stg_app__customers') }}
 ),
 
+activity_totals as (
+    select * from {{ ref('int_activity_totals') }}
+),
+
 periods as (
     select * from {{ ref('int_leaderboard_periods') }}
 ),
 
 distances as (
-    {{ kw_period_distances('activities', 'periods', 'customer_id') }}
+    {{ kw_period_distances('activities', 'activity_totals', 'periods', 'customer_id') }}
 ),
 
 final as (

@@ -3,6 +3,8 @@
     the distance its activities (activities.team_id) covered in the period. Synced row by row
     (strategy sync) so the materialized view on top survives and is refreshed CONCURRENTLY.
     Deleted teams are absent: their activities were quarantined (int_activities_checked).
+    all_time comes from int_activity_totals, the week and month from the recent activities
+    (macro kw_period_distances), so a build does not read every activity.
 -#}
 {{
     config(
@@ -25,12 +27,16 @@ teams as (
     select * from {{ ref('dim_teams') }}
 ),
 
+activity_totals as (
+    select * from {{ ref('int_activity_totals') }}
+),
+
 periods as (
     select * from {{ ref('int_leaderboard_periods') }}
 ),
 
 distances as (
-    {{ kw_period_distances('activities', 'periods', 'team_id') }}
+    {{ kw_period_distances('activities', 'activity_totals', 'periods', 'team_id') }}
 ),
 
 final as (

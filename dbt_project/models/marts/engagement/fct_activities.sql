@@ -4,11 +4,12 @@
 -- changed since the previous build (changed_at, the watermark in the table's comment).
 -- Each patch logs the customers of the rows it replaces (fct_activities__changes), from
 -- which int_activity_totals re-derives only those customers' totals (by the customer index).
+-- The leaderboards read the recent weeks by the activity_date index.
 {{ config(
     materialized='patched_by_key',
     unique_key='activity_id',
     changes_from='int_activity_changes',
-    indexes=[{'columns': ['activity_id'], 'unique': True}, {'columns': ['customer_id']}],
+    indexes=[{'columns': ['activity_id'], 'unique': True}, {'columns': ['customer_id']}, {'columns': ['activity_date']}],
     log_changes_of=['customer_id'],
 ) }}
 -- depends_on: {{ ref('int_activity_changes') }}

@@ -8,7 +8,8 @@
     month of 2-3 years of walks); all_time from `totals` (int_activity_totals, patched by
     customer), less what is dated on or after the period's end (a rerun for a past date; the
     same index). Summing all 3M activities each night cost 1.3-1.5 s at scale 1. `activities`
-    and `totals` must hold the same activities (clean, not deleted).
+    and `totals` must hold the same activities (clean, not deleted); `activities` is read
+    twice, so a CTE must be declared NOT MATERIALIZED to reach the index.
 
     The week and month are pivoted into columns, so each recent activity is read once and
     aggregated by key alone. A new period type needs a column here; the accepted_values test

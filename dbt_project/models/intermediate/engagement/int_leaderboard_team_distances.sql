@@ -17,7 +17,9 @@
 
 with
 
-activities as (
+-- not materialized: read twice, each time for a date range through the activity_date index
+-- (a CTE read twice is otherwise materialized: all 3M activities written out first)
+activities as not materialized (
     select * from {{ ref('fct_activities') }}
     where not is_deleted
         and team_id is not null

@@ -58,15 +58,7 @@ activity_totals as materialized (
     select tenant_id, customer_id, team_id, distance_m, duration_s, activity_count
     from clean_activity_totals
     union all
-    select
-        tenant_id,
-        customer_id,
-        team_id,
-        sum(distance_m)::bigint as distance_m,
-        sum(duration_s)::bigint as duration_s,
-        count(*) as activity_count
-    from quarantined_activities
-    group by tenant_id, customer_id, team_id
+    {{ kw_activity_totals('quarantined_activities') }}
 ),
 
 customer_totals as (

@@ -21,15 +21,7 @@ activities as (
 ),
 
 final as (
-    select
-        tenant_id,
-        customer_id,
-        team_id,
-        sum(distance_m)::bigint as distance_m,
-        sum(duration_s)::bigint as duration_s,
-        count(*) as activity_count
-    from activities
-    group by tenant_id, customer_id, team_id
+    {{ kw_activity_totals('activities') }}
 )
 
 select * from final

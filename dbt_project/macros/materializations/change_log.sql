@@ -6,10 +6,10 @@
     groups in the log since its own watermark: the old group of a row that moved to another
     group, or left the table, is in the log, and nowhere else once the patch has committed.
 
-    The log is complete since the time in its comment (`since=`): its table's last full
-    build (which empties it) or the oldest entry kept (entries older than kw_change_log_days()
-    are dropped by the patches). A consumer whose watermark is older reads its parent in full
-    (config `change_logs_of`: the models whose logs it reads; kw_change_logs_cover).
+    The log is complete since the later of the time in its comment (`since=`, its table's
+    last full build, which empties it) and kw_change_log_days() ago (older entries are dropped
+    by the patches). A consumer whose watermark is older reads its parent in full (config
+    `change_logs_of`: the models whose logs it reads; kw_change_logs_cover).
     A consumer is ordered after its parents by its own ref() of them.
 -#}
 
@@ -39,9 +39,6 @@
     (kw_patch), once each; then the entries past kw_change_log_days() dropped. -#}
 {% macro kw_change_log_write_sql(target, unique_key, columns) %}
     {%- set log = kw_change_log(target) -%}
-    {%- set kept_from = kw_scalar("select (now() - interval '" ~ kw_change_log_days() ~ " days')::text") -%}
-    {%- set since = kw_scalar("select greatest('" ~ (kw_recorded(log, 'since') or kept_from) ~ "'::timestamptz, '"
-        ~ kept_from ~ "'::timestamptz)::text") -%}
     insert into {{ log }}
     select distinct now(), {{ columns | join(', ') }}
     from (
@@ -50,8 +47,7 @@
         union all
         select {{ columns | join(', ') }} from kw_patch
     ) as changed;
-    delete from {{ log }} where logged_at < '{{ kept_from }}'::timestamptz;
-    comment on table {{ log }} is 'kennelworks change log of {{ target.identifier }}: since={{ since }}';
+    delete from {{ log }} where logged_at < now() - interval '{{ kw_change_log_days() }} days';
 {% endmacro %}
 
 
@@ -72,7 +68,8 @@
 {% macro kw_change_logs_cover(names, watermark) %}
     {%- for name in names -%}
         {%- set since = kw_recorded(kw_change_log(ref(name)), 'since') -%}
-        {%- if since is none or kw_scalar("select '" ~ since ~ "'::timestamptz > '" ~ watermark ~ "'::timestamptz") -%}
+        {%- if since is none or kw_scalar("select greatest('" ~ since ~ "'::timestamptz, now() - interval '"
+            ~ kw_change_log_days() ~ " days') > '" ~ watermark ~ "'::timestamptz") -%}
             {{ log(this.identifier ~ ": the change log of " ~ name ~ " starts after " ~ watermark ~ "; reading it in full", info=True) }}
             {{ return(false) }}
         {%- endif -%}

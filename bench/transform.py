@@ -3,21 +3,24 @@
 Measured in one run, on two scratch databases of the project's server (the demo's data is
 never touched):
 1. a full `dbt build` at the given scale (the baseline);
-2. `--days` nights (3 by default), each: the warehouse left to settle (VACUUM ANALYZE,
+2. `--days` nights (6 by default), each: the warehouse left to settle (VACUUM ANALYZE,
    untimed: the day between two nightly builds), one day of app traffic (the generator's
    `simulate(days=1)`, as `warehouse source simulate --days 1`), extracted, then an
-   incremental `dbt build`. The median night's time is the figure, as a ratio of the full
-   build (target <= 10 %), with the partitions of marts.fct_reservation_history it rebuilt
-   (swapped) and patched (rows replaced in place); one night alone varied by +-2 s here;
+   incremental `dbt build`: by turns changed-only (as nightly runs build: the nodes with
+   nothing new to read left out, pipelines.lib.build_plan) and of every node (the baseline
+   of the first, in the same run). The median changed-only night is the figure, as a ratio
+   of the full build (target <= 10 %), with the partitions of marts.fct_reservation_history
+   it rebuilt (swapped) and patched (rows replaced in place); one night alone varied by +-2 s here;
 3. for the busiest month, the lock held by the partition swap against a DELETE + INSERT
    of the same rows (the alternative the swap replaces), both measured here;
 4. dbt's own floor: a build of the whole project with nothing changed on a tiny warehouse
    (scale 0.01), where the database has next to nothing to do. What remains is dbt's cost
    per node (compile, connection, catalog, logging: ~0.09 s each, on 2 threads), which no
-   incremental strategy removes; the incremental build above it is the part the models control.
+   incremental strategy removes; the incremental build above it is the part the models control;
+   and a changed-only build the night after, where only the run date changed.
 Results go to bench/results/transform.json (transform-scale<N>.json at another scale).
 
-    python -m bench.transform [--scale 1] [--seed 1] [--reference-date 2026-11-01] [--days 3]
+    python -m bench.transform [--scale 1] [--seed 1] [--reference-date 2026-11-01] [--days 6]
 """
 
 from __future__ import annotations
@@ -83,17 +86,19 @@ def settle(warehouse_url: str) -> None:
         conn.execute("vacuum (analyze)")
 
 
-def night(ops_url: str, warehouse_url: str) -> dict:
-    """One nightly cycle: settle, a day of traffic, its extraction, the incremental build."""
+def night(ops_url: str, warehouse_url: str, changed_only: bool) -> dict:
+    """One nightly cycle: settle, a day of traffic, its extraction, the incremental build
+    (`changed_only`: as nightly runs build, leaving out the nodes with nothing new to read)."""
     _, settle_seconds = timed("settle (vacuum analyze, untimed)", lambda: settle(warehouse_url))
     traffic, _ = timed("simulate --days 1", lambda: simulate_one_day(ops_url))
     _, extract_seconds = timed("extract (one day)", lambda: load_all(ops_url, warehouse_url))
     next_day = {"run_date": traffic.last_day.isoformat()}  # the build of the simulated day
     result, seconds = timed(
-        "dbt build (incremental)", lambda: dbt_build(warehouse_url, vars=next_day, target_path=TARGET)
+        f"dbt build (incremental{', changed only' if changed_only else ', every node'})",
+        lambda: dbt_build(warehouse_url, vars=next_day, target_path=TARGET, changed_only=changed_only),
     )
     return {"traffic": traffic, "result": result, "seconds": seconds, "history": history_comment(warehouse_url),
-            "settle": settle_seconds, "extract": extract_seconds}  # fmt: skip
+            "settle": settle_seconds, "extract": extract_seconds, "changed_only": changed_only}  # fmt: skip
 
 
 def simulate_one_day(ops_url: str):
@@ -149,11 +154,12 @@ def busiest_month(warehouse_url: str) -> tuple[str, int]:
         ).fetchone()
 
 
-def dbt_floor(admin_url: str, seed: int, reference_date: dt.date) -> tuple[float, int]:
-    """(seconds, nodes) of a build with nothing changed, on a warehouse of FLOOR_SCALE, after a first build.
+def dbt_floor(admin_url: str, seed: int, reference_date: dt.date) -> tuple[float, int, float, int]:
+    """(seconds, nodes) of a build of every node with nothing changed, on a warehouse of
+    FLOOR_SCALE after a first build, then (seconds, nodes) of a changed-only build the night after.
 
     The run date moves by a day, as it does every night, so this includes what a new run
-    date costs dbt (re-parsing the few files that read it).
+    date costs dbt (re-parsing the few files that read it) and, changed only, the nodes that read it.
     """
     from pipelines.source.generate import generate
 
@@ -167,7 +173,12 @@ def dbt_floor(admin_url: str, seed: int, reference_date: dt.date) -> tuple[float
         f"dbt build, nothing changed, scale {FLOOR_SCALE} (dbt's floor)",
         lambda: dbt_build(warehouse_url, vars=next_day, target_path=target),
     )
-    return seconds, len(result.nodes)
+    day_after = {"run_date": (reference_date + dt.timedelta(days=2)).isoformat()}
+    changed, changed_seconds = timed(
+        f"dbt build, changed only, nothing changed but the run date, scale {FLOOR_SCALE}",
+        lambda: dbt_build(warehouse_url, vars=day_after, target_path=target, changed_only=True),
+    )
+    return seconds, len(result.nodes), changed_seconds, len(changed.nodes)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -175,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reference-date", type=dt.date.fromisoformat, default=dt.date(2026, 11, 1))
-    parser.add_argument("--days", type=int, default=3, help="simulated nights, each built incrementally")
+    parser.add_argument(
+        "--days", type=int, default=6, help="simulated nights, built changed-only and every node by turns"
+    )
     parser.add_argument(
         "--reuse",
         action="store_true",
@@ -208,7 +221,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     full_history = history_comment(warehouse_url)
 
-    nights = [night(ops_url, warehouse_url) for _ in range(max(args.days, 1))]
+    # Changed-only nights (as nightly runs build) and nights building every node, by turns:
+    # the second is this run's baseline for the first.
+    nights = [night(ops_url, warehouse_url, changed_only=day % 2 == 0) for day in range(max(args.days, 1))]
+    every_node = [each for each in nights if not each["changed_only"]]
+    nights = [each for each in nights if each["changed_only"]]
     median = sorted(nights, key=lambda each: each["seconds"])[(len(nights) - 1) // 2]
     traffic, incremental, incremental_seconds = median["traffic"], median["result"], median["seconds"]
     incremental_history, settle_seconds, day_extract_seconds = median["history"], median["settle"], median["extract"]
@@ -216,7 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     month, month_rows = busiest_month(warehouse_url)
     delete_insert_seconds = delete_insert_month(warehouse_url, month)
 
-    floor_seconds, floor_nodes = dbt_floor(admin_url, args.seed, args.reference_date)
+    floor_seconds, floor_nodes, changed_floor_seconds, changed_floor_nodes = dbt_floor(
+        admin_url, args.seed, args.reference_date
+    )
+
+    def busy_seconds(result):  # the nodes' own times added up, without the packing of 2 threads
+        return round(sum(node.seconds for node in result.nodes), 1)
 
     def node_seconds(result, name):
         return round(next(node.seconds for node in result.nodes if node.name == name), 2)
@@ -238,9 +260,12 @@ def main(argv: list[str] | None = None) -> int:
         "full_partitions_built": int(full_history.get("rebuilt", 0)),
         "nights": len(nights),
         "incremental_builds_seconds": [round(each["seconds"], 1) for each in nights],
-        # the nodes' own times added up: what the builds cost, without the packing of 2 threads
-        "full_node_seconds": round(sum(node.seconds for node in full.nodes), 1),
-        "incremental_node_seconds": [round(sum(node.seconds for node in each["result"].nodes), 1) for each in nights],
+        "full_node_seconds": busy_seconds(full),
+        "incremental_node_seconds": [busy_seconds(each["result"]) for each in nights],
+        "every_node_builds_seconds": [round(each["seconds"], 1) for each in every_node],
+        "every_node_builds_nodes": [len(each["result"].nodes) for each in every_node],
+        "every_node_node_seconds": [busy_seconds(each["result"]) for each in every_node],
+        "incremental_builds_nodes": [len(each["result"].nodes) for each in nights],
         "simulated_day": traffic.last_day.isoformat(),
         "simulated_actions": traffic.actions,
         "day_extract_seconds": round(day_extract_seconds, 1),
@@ -259,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         "floor_build_seconds": round(floor_seconds, 1),
         "floor_build_nodes": floor_nodes,
         "floor_over_full": round(floor_seconds / full_seconds, 3),
+        "changed_only_floor_seconds": round(changed_floor_seconds, 1),
+        "changed_only_floor_nodes": changed_floor_nodes,
         "incremental_above_floor_over_full": round((incremental_seconds - floor_seconds) / full_seconds, 3),
         "swap_lock_db_ms": float(incremental_history.get("swap_db_ms", "nan")),
         "swap_with_commit_ms": float(incremental_history.get("swap_ms", "nan")),

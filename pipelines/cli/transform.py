@@ -28,6 +28,12 @@ def register(commands: argparse._SubParsersAction) -> None:
             parser.add_argument(
                 "--unit-tests", action="store_true", help="also run the dbt unit tests (`dbt test` always does)"
             )
+            parser.add_argument(
+                "--changed-only",
+                action="store_true",
+                help="leave out the nodes whose code and inputs are those of their last successful build "
+                "(as nightly runs do; whole-project builds only)",
+            )
         parser.set_defaults(handler=_run)
     actions.add_parser("parse", help="(re)write target/manifest.json, for Dagster").set_defaults(handler=_parse)
 
@@ -50,6 +56,7 @@ def _run(args) -> int:
             vars=values,
             full_refresh=getattr(args, "full_refresh", False),
             unit_tests=getattr(args, "unit_tests", False),
+            changed_only=getattr(args, "changed_only", False),
         )
     except DbtError as error:
         raise UserError(str(error)) from None

@@ -33,6 +33,7 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.lib.access import TRANSFORMER, init_access
+from pipelines.lib.build_state import plan_build
 from pipelines.lib.file_lock import exclusive
 from pipelines.settings import PROJECT_ROOT
 
@@ -198,6 +199,7 @@ def dbt_args(
 
 @dataclass(frozen=True)
 class NodeResult:
+    unique_id: str
     name: str
     resource_type: str
     status: str
@@ -217,10 +219,11 @@ class DbtResult:
         return next(node.status for node in self.nodes if node.name == name)
 
 
-def run_dbt(warehouse_url: str, args: list[str], run_date: Any = "") -> DbtResult:
+def run_dbt(warehouse_url: str, args: list[str], run_date: Any = "", on_done=None) -> DbtResult:
     """Run one dbt command in-process; raises DbtError unless every node succeeded.
 
-    `run_date` (ISO date, empty for today) goes to dbt as RUN_DATE_ENV, never in `args`.
+    `run_date` (ISO date, empty for today) goes to dbt as RUN_DATE_ENV, never in `args`;
+    `on_done(result)` sees every node's result, failed or not, before any error is raised.
     """
     import time
 
@@ -232,6 +235,7 @@ def run_dbt(warehouse_url: str, args: list[str], run_date: Any = "") -> DbtResul
     seconds = time.perf_counter() - started
     nodes = [
         NodeResult(
+            unique_id=item.node.unique_id,
             name=item.node.name,
             resource_type=str(item.node.resource_type),
             status=str(item.status),
@@ -242,6 +246,8 @@ def run_dbt(warehouse_url: str, args: list[str], run_date: Any = "") -> DbtResul
         if hasattr(item, "node")
     ]
     result = DbtResult(args=args, seconds=seconds, nodes=nodes)
+    if on_done is not None:
+        on_done(result)
     if not outcome.success:
         failed = [f"{node.name} ({node.status}): {node.message}" for node in nodes if node.status in {"error", "fail"}]
         cause = outcome.exception or "; ".join(failed) or "dbt reported failure"
@@ -256,9 +262,15 @@ def dbt_build(
     full_refresh: bool = False,
     target_path: Path | None = None,
     unit_tests: bool = False,
+    changed_only: bool = False,
 ) -> DbtResult:
-    """`dbt build` (models, tests, in dependency order; unit tests when asked) against the warehouse."""
-    return dbt_command(warehouse_url, "build", select, vars, full_refresh, target_path, unit_tests)
+    """`dbt build` (models, tests, in dependency order; unit tests when asked) against the warehouse.
+
+    `changed_only`: leave out the nodes with nothing new to read (pipelines.lib.build_plan);
+    it applies to whole-project builds only (no selection, no vars but the run date, no
+    full refresh). Every build records what succeeded, for the next one to compare with.
+    """
+    return dbt_command(warehouse_url, "build", select, vars, full_refresh, target_path, unit_tests, changed_only)
 
 
 def dbt_command(
@@ -269,11 +281,23 @@ def dbt_command(
     full_refresh: bool = False,
     target_path: Path | None = None,
     unit_tests: bool = False,
+    changed_only: bool = False,
 ) -> DbtResult:
     """Any dbt command (`build`, `test`, `docs generate`, ...), same environment and checks."""
     run_date, other_vars = split_run_date(vars)
     args = dbt_args(command.split(), select, other_vars, full_refresh, target_path, unit_tests)
-    return run_dbt(warehouse_url, args, run_date)
+    if command != "build":
+        return run_dbt(warehouse_url, args, run_date)
+    target = Path(target_path or DBT_TARGET_PATH)
+    prune = changed_only and not (select or other_vars or full_refresh)
+    plan = plan_build(warehouse_url, run_date, prepare_manifest(target) if prune else None)
+
+    def record(result: DbtResult) -> None:
+        if result.nodes:  # dbt ran nodes, so it wrote the manifest they were built from
+            nodes = [(node.unique_id, node.status) for node in result.nodes]
+            plan.record(target / "manifest.json", nodes, reusable=not other_vars)
+
+    return run_dbt(warehouse_url, [*args, *plan.dbt_args], run_date, on_done=record)
 
 
 def manifest_is_stale(manifest: Path) -> bool:

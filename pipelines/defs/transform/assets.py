@@ -6,6 +6,7 @@ and its group is its schema, which the generate_schema_name macro chose from its
 (pipelines.lib.dbt.group_name: the one rule).
 """
 
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,8 +14,10 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+from dagster_dbt.asset_utils import get_asset_check_key_for_test
 
 from pipelines.defs.resources import PostgresResource
+from pipelines.lib.build_state import plan_build
 from pipelines.lib.dbt import DBT_PROJECT_DIR, build_command, dbt_env, group_name, prepare_manifest
 
 # Parsed at load time when the dbt project changed since the last parse (no database needed).
@@ -38,6 +41,8 @@ class DbtBuildConfig(dg.Config):
 
     run_date: str = ""  # ISO date; empty means today
     full_refresh: bool = False
+    # Leave out the nodes with nothing new to read (pipelines.lib.build_plan); false builds all.
+    changed_only: bool = True
 
 
 def build_args(config: DbtBuildConfig) -> list[str]:
@@ -57,8 +62,44 @@ MODELS_POOL = "warehouse_models"
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db: PostgresResource, config):
     # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
     # subprocess through the environment only while it runs.
-    with dbt_env(warehouse_db.url(), config.run_date):
-        yield from dbt.cli(build_args(config), context=context).stream()
+    url = warehouse_db.url()
+    plan = plan_build(url, config.run_date, MANIFEST if config.changed_only and not config.full_refresh else None)
+    with dbt_env(url, config.run_date):
+        invocation = dbt.cli([*build_args(config), *plan.dbt_args], context=context)
+        try:
+            yield from invocation.stream()
+        finally:
+            # dbt writes run_results.json once it has run nodes, and the manifest they were built from
+            if (invocation.target_path / "run_results.json").exists():
+                results = invocation.get_artifact("run_results.json")["results"]
+                outcome = [(result["unique_id"], result["status"]) for result in results]
+                plan.record(invocation.target_path / "manifest.json", outcome)
+    yield from up_to_date_events(context, plan.up_to_date)
+
+
+UP_TO_DATE = {"kennelworks/up_to_date": "not rebuilt: its code and inputs are those of its last successful build"}
+
+
+def up_to_date_events(context: dg.AssetExecutionContext, up_to_date: set[str]):
+    """A materialization for each selected model left out, a passed check for each test.
+
+    Their data is current: leaving an output unyielded would make Dagster skip every later
+    step reading it (the reporting step after the marts) and mark the asset as failed.
+    """
+    manifest = json.loads(MANIFEST.read_text())
+    translator = WarehouseTranslator()
+    for uid in sorted(up_to_date):
+        node = manifest["nodes"][uid]
+        if node["resource_type"] == "model":
+            key = translator.get_asset_key(node)
+            if key in context.selected_asset_keys:
+                yield dg.Output(None, output_name=key.to_python_identifier(), metadata=UP_TO_DATE)
+        else:
+            check = get_asset_check_key_for_test(manifest, translator, uid, None)
+            if check is not None and check in context.selected_asset_check_keys:
+                yield dg.AssetCheckResult(
+                    asset_key=check.asset_key, check_name=check.name, passed=True, metadata=UP_TO_DATE
+                )
 
 
 @dbt_assets(

@@ -1,0 +1,169 @@
+"""Which nodes a changed-only build leaves out (pipelines.lib.build_plan), on a hand-built manifest.
+
+raw.a -> stg_a (view) -> tbl (table) -> on_tbl (view)
+raw.b -> stg_b (view) -> inc (incremental, reads stg_a too) -> on_inc (view)
+                        inc -> by_day (calls a macro that calls run_date())
+                        inc -> tiers (a view calling run_date())
+tests: key_inc on inc; rel_tbl_inc on tbl and inc.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from pipelines.lib.build_plan import (
+    RUN_DATE,
+    NodeRecord,
+    exclude_args,
+    fingerprints,
+    inputs_of,
+    nodes_to_build,
+    seen_inputs,
+)
+
+
+def model(name: str, materialized: str, parents: list[str], macros: tuple[str, ...] = ()) -> dict:
+    return {
+        "resource_type": "model",
+        "name": name,
+        "fqn": ["shop", name],
+        "schema": "marts",
+        "alias": name,
+        "raw_code": f"select * from {' join '.join(parents)}",
+        "config": {"materialized": materialized},
+        "depends_on": {"nodes": parents, "macros": list(macros)},
+    }
+
+
+def data_test(name: str, parents: list[str]) -> dict:
+    return {
+        "resource_type": "test",
+        "name": name,
+        "fqn": ["shop", "models", name],
+        "schema": "dq",
+        "alias": name,
+        "raw_code": "{{ test_unique(**_dbt_generic_test_kwargs) }}",
+        "config": {"severity": "ERROR"},
+        "test_metadata": {"name": "unique", "kwargs": {"column_name": "id"}},
+        "depends_on": {"nodes": parents, "macros": []},
+    }
+
+
+def macro(name: str, sql: str, calls: tuple[str, ...] = (), package: str = "shop") -> dict:
+    return {"name": name, "package_name": package, "macro_sql": sql, "depends_on": {"macros": list(calls)}}
+
+
+NODES = {
+    "model.shop.stg_a": model("stg_a", "view", ["source.shop.raw.a"]),
+    "model.shop.stg_b": model("stg_b", "view", ["source.shop.raw.b"]),
+    "model.shop.tbl": model("tbl", "table", ["model.shop.stg_a"]),
+    "model.shop.on_tbl": model("on_tbl", "view", ["model.shop.tbl"]),
+    "model.shop.inc": model("inc", "incremental", ["model.shop.stg_a", "model.shop.stg_b"]),
+    "model.shop.on_inc": model("on_inc", "view", ["model.shop.inc"]),
+    "model.shop.by_day": model("by_day", "incremental", ["model.shop.inc"], ("macro.shop.window",)),
+    "model.shop.tiers": model("tiers", "view", ["model.shop.inc"], ("macro.shop.run_date",)),
+    "test.shop.key_inc": data_test("key_inc", ["model.shop.inc"]),
+    "test.shop.rel_tbl_inc": data_test("rel_tbl_inc", ["model.shop.tbl", "model.shop.inc"]),
+}
+MANIFEST = {
+    "metadata": {"project_name": "shop", "dbt_version": "1.11.16"},
+    "sources": {
+        "source.shop.raw.a": {"schema": "raw", "identifier": "a"},
+        "source.shop.raw.b": {"schema": "raw", "identifier": "b"},
+    },
+    "macros": {
+        "macro.shop.run_date": macro("run_date", "current_date"),
+        "macro.shop.window": macro("window", "{{ run_date() }} - 7", ("macro.shop.run_date",)),
+        "macro.dbt.is_incremental": macro("is_incremental", "...", package="dbt"),
+    },
+    "nodes": NODES,
+    "parent_map": {uid: node["depends_on"]["nodes"] for uid, node in NODES.items()},
+}
+VERSIONS = {"raw.a": "2026-12-05 02:00:00+00", "raw.b": "2026-12-05 02:10:00+00", RUN_DATE: "2026-12-05"}
+
+
+def built(versions=VERSIONS, manifest=MANIFEST, records=None, missing=frozenset()) -> set[str]:
+    """The names of the nodes to build, against records of a build that saw VERSIONS and MANIFEST."""
+    if records is None:
+        records = recorded()
+    plan = nodes_to_build(manifest, fingerprints(manifest), inputs_of(manifest), versions, records, missing)
+    return {uid.rsplit(".", 1)[1] for uid in plan}
+
+
+def recorded(versions=VERSIONS, manifest=MANIFEST) -> dict[str, NodeRecord]:
+    code, inputs = fingerprints(manifest), inputs_of(manifest)
+    return {uid: NodeRecord(code[uid], seen_inputs(inputs[uid], versions)) for uid in manifest["nodes"]}
+
+
+def test_inputs_are_the_raw_tables_upstream_and_the_run_date_through_macros():
+    inputs = inputs_of(MANIFEST)
+    assert inputs["model.shop.tbl"] == {"raw.a"}
+    assert inputs["model.shop.inc"] == {"raw.a", "raw.b"}
+    assert inputs["model.shop.by_day"] == {"raw.a", "raw.b", RUN_DATE}  # window() calls run_date()
+    assert inputs["test.shop.rel_tbl_inc"] == {"raw.a", "raw.b"}
+
+
+def test_nothing_new_builds_nothing():
+    assert built() == set()
+
+
+def test_a_changed_raw_table_builds_the_tables_and_tests_downstream_not_the_views():
+    later = {**VERSIONS, "raw.b": "2026-12-06 02:10:00+00"}
+    # on_inc: a view over a table changed in place keeps showing it
+    assert built(later) == {"inc", "by_day", "key_inc", "rel_tbl_inc"}  # tiers too stays
+
+
+def test_a_new_run_date_builds_only_what_reads_it():
+    # tiers: the date is written into the view's SQL
+    assert built({**VERSIONS, RUN_DATE: "2026-12-06"}) == {"by_day", "tiers"}
+
+
+def test_a_table_rebuilt_takes_the_views_on_it_along():
+    later = {**VERSIONS, "raw.a": "2026-12-06 02:00:00+00"}
+    # tbl is dropped and recreated (DROP ... CASCADE): on_tbl must be created again
+    assert built(later) == {"tbl", "on_tbl", "inc", "by_day", "key_inc", "rel_tbl_inc"}
+
+
+def test_changed_code_builds_the_node_and_what_reads_it():
+    edited = copy.deepcopy(MANIFEST)
+    edited["nodes"]["model.shop.stg_b"]["raw_code"] += " where id is not null"
+    # on_inc stays: inc changes in place (an incremental model keeps its relation)
+    assert built(manifest=edited) == {"stg_b", "inc", "by_day", "key_inc", "rel_tbl_inc"}
+    # a project macro is shared by every node: all of them change; dbt's own macros do not count
+    edited = copy.deepcopy(MANIFEST)
+    edited["macros"]["macro.shop.window"]["macro_sql"] = "{{ run_date() }} - 14"
+    assert built(manifest=edited) == set(n.rsplit(".", 1)[1] for n in NODES)
+    edited = copy.deepcopy(MANIFEST)
+    edited["macros"]["macro.dbt.is_incremental"]["macro_sql"] = "changed"
+    assert built(manifest=edited) == set()
+    edited = copy.deepcopy(MANIFEST)
+    edited["nodes"]["test.shop.key_inc"]["test_metadata"]["kwargs"]["column_name"] = "other_id"
+    assert built(manifest=edited) == {"key_inc"}
+
+
+def test_a_node_without_a_record_or_a_relation_is_built_with_what_reads_it():
+    records = recorded()
+    del records["test.shop.key_inc"]  # failed or warned last time
+    assert built(records=records) == {"key_inc"}
+    records = recorded()
+    del records["model.shop.tbl"]  # failed last time: what read it was skipped
+    assert built(records=records) == {"tbl", "on_tbl", "rel_tbl_inc"}
+    assert built(missing=frozenset({"model.shop.on_inc"})) == {"on_inc"}  # dropped by hand
+    assert built(records={}) == set(n.rsplit(".", 1)[1] for n in NODES)
+
+
+def test_nodes_are_left_out_by_fully_qualified_name_and_only_they():
+    args = exclude_args(MANIFEST, ["test.shop.key_inc", "model.shop.tbl"])
+    assert args == ["--exclude", "fqn:shop.models.key_inc fqn:shop.tbl", "--indirect-selection", "empty"]
+    assert exclude_args(MANIFEST, []) == []
+
+
+@pytest.mark.parametrize("field", ["config", "schema", "alias"])
+def test_the_fingerprint_follows_config_and_relation(field):
+    edited = copy.deepcopy(MANIFEST)
+    node = edited["nodes"]["model.shop.tbl"]
+    node[field] = {"materialized": "incremental"} if field == "config" else "elsewhere"
+    assert fingerprints(edited)["model.shop.tbl"] != fingerprints(MANIFEST)["model.shop.tbl"]
+    assert fingerprints(edited)["model.shop.inc"] == fingerprints(MANIFEST)["model.shop.inc"]

@@ -26,7 +26,7 @@ import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -214,6 +214,8 @@ class DbtResult:
     args: list[str]
     seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
+    # the nodes a changed-only build left out, up to date (unique_ids)
+    up_to_date: frozenset[str] = frozenset()
 
     def status_of(self, name: str) -> str:
         return next(node.status for node in self.nodes if node.name == name)
@@ -297,7 +299,8 @@ def dbt_command(
             nodes = [(node.unique_id, node.status) for node in result.nodes]
             plan.record(target / "manifest.json", nodes, reusable=not other_vars)
 
-    return run_dbt(warehouse_url, [*args, *plan.dbt_args], run_date, on_done=record)
+    result = run_dbt(warehouse_url, [*args, *plan.dbt_args], run_date, on_done=record)
+    return replace(result, up_to_date=frozenset(plan.up_to_date))
 
 
 def manifest_is_stale(manifest: Path) -> bool:

@@ -64,6 +64,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
     # subprocess through the environment only while it runs.
     url = warehouse_db.url()
     plan = plan_build(url, config.run_date, MANIFEST if config.changed_only and not config.full_refresh else None)
+    if plan.up_to_date:
+        context.log.info(f"changed only: {len(plan.up_to_date)} dbt nodes up to date, left out of this build")
     with dbt_env(url, config.run_date):
         invocation = dbt.cli([*build_args(config), *plan.dbt_args], context=context)
         try:

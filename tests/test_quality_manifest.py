@@ -105,7 +105,10 @@ def test_an_orphan_forced_into_a_mart_blocks_the_reporting_asset_downstream(pipe
 
         clean = job.execute_in_process(run_config=run_config, raise_on_error=False)
         assert clean.success
-        assert report in {event.asset_key for event in clean.get_asset_materialization_events()}
+        # nothing changed since the fixture's build: dbt leaves the report out (changed only),
+        # and Dagster still records it as current, so the steps after it run
+        (materialization,) = [e for e in clean.get_asset_materialization_events() if e.asset_key == report]
+        assert "kennelworks/up_to_date" in materialization.materialization.metadata
 
         with psycopg.connect(warehouse) as conn:
             customer = conn.execute("select customer_id, tenant_id from marts.dim_customers limit 1").fetchone()

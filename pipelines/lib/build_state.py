@@ -24,16 +24,23 @@ from pipelines.lib import build_plan
 from pipelines.lib.databases import connect
 from pipelines.settings import PROJECT_ROOT
 
+# Created once, by the first build of a warehouse (no catalog write when it exists).
 DDL = """
-create schema if not exists meta;
-create table if not exists meta.dbt_node_builds (
-    unique_id text primary key,
-    fingerprint text not null,
-    inputs jsonb not null,
-    built_at timestamptz not null default now()
-);
-comment on table meta.dbt_node_builds is
-    'One row per dbt node whose last build succeeded: its code fingerprint and the versions of its inputs then.';
+do $$
+begin
+    if to_regclass('meta.dbt_node_builds') is null then
+        create schema if not exists meta;
+        create table meta.dbt_node_builds (
+            unique_id text primary key,
+            fingerprint text not null,
+            inputs jsonb not null,
+            built_at timestamptz not null default now()
+        );
+        comment on table meta.dbt_node_builds is
+            'One row per dbt node whose last build succeeded: its code fingerprint, its inputs'' versions then.';
+    end if;
+end
+$$;
 """
 
 # When each raw row last changed (the extraction stamps it; raw tables are indexed on it).
@@ -115,7 +122,11 @@ class BuildPlan:
                 undone.append(uid)
         with connect(self.warehouse_url) as conn:
             conn.execute(DDL)
-            conn.execute("delete from meta.dbt_node_builds where unique_id = any(%s)", (undone,))
+            # forgotten: the nodes that did not succeed, and those no longer in the project
+            conn.execute(
+                "delete from meta.dbt_node_builds where unique_id = any(%s) or not unique_id = any(%s)",
+                (undone, list(fingerprint)),
+            )
             conn.cursor().executemany(
                 "insert into meta.dbt_node_builds (unique_id, fingerprint, inputs) values (%s, %s, %s) "
                 "on conflict (unique_id) do update set fingerprint = excluded.fingerprint, "

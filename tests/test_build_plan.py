@@ -1,7 +1,7 @@
 """Which nodes a changed-only build leaves out (pipelines.lib.build_plan), on a hand-built manifest.
 
 raw.a -> stg_a (view) -> tbl (table) -> on_tbl (view)
-raw.b -> stg_b (view) -> inc (incremental, reads stg_a too) -> on_inc (view)
+raw.b -> stg_b (view) -> inc (incremental, reads stg_a too) -> on_inc (view) -> from_on_inc (table)
                         inc -> by_day (calls a macro that calls run_date())
                         inc -> tiers (a view calling run_date())
 tests: key_inc on inc; rel_tbl_inc on tbl and inc.
@@ -18,6 +18,7 @@ from pipelines.lib.build_plan import (
     NodeRecord,
     exclude_args,
     fingerprints,
+    in_dependency_order,
     inputs_of,
     nodes_to_build,
     seen_inputs,
@@ -62,6 +63,7 @@ NODES = {
     "model.shop.on_tbl": model("on_tbl", "view", ["model.shop.tbl"]),
     "model.shop.inc": model("inc", "incremental", ["model.shop.stg_a", "model.shop.stg_b"]),
     "model.shop.on_inc": model("on_inc", "view", ["model.shop.inc"]),
+    "model.shop.from_on_inc": model("from_on_inc", "table", ["model.shop.on_inc"]),
     "model.shop.by_day": model("by_day", "incremental", ["model.shop.inc"], ("macro.shop.window",)),
     "model.shop.tiers": model("tiers", "view", ["model.shop.inc"], ("macro.shop.run_date",)),
     "test.shop.key_inc": data_test("key_inc", ["model.shop.inc"]),
@@ -84,11 +86,12 @@ MANIFEST = {
 VERSIONS = {"raw.a": "2026-12-05 02:00:00+00", "raw.b": "2026-12-05 02:10:00+00", RUN_DATE: "2026-12-05"}
 
 
-def built(versions=VERSIONS, manifest=MANIFEST, records=None, missing=frozenset()) -> set[str]:
+def built(versions=VERSIONS, manifest=MANIFEST, records=None, missing=frozenset(), follow=False) -> set[str]:
     """The names of the nodes to build, against records of a build that saw VERSIONS and MANIFEST."""
     if records is None:
         records = recorded()
-    plan = nodes_to_build(manifest, fingerprints(manifest), inputs_of(manifest), versions, records, missing)
+    code, inputs = fingerprints(manifest), inputs_of(manifest)
+    plan = nodes_to_build(manifest, code, inputs, versions, records, missing, views_follow_data=follow)
     return {uid.rsplit(".", 1)[1] for uid in plan}
 
 
@@ -112,7 +115,22 @@ def test_nothing_new_builds_nothing():
 def test_a_changed_raw_table_builds_the_tables_and_tests_downstream_not_the_views():
     later = {**VERSIONS, "raw.b": "2026-12-06 02:10:00+00"}
     # on_inc: a view over a table changed in place keeps showing it
-    assert built(later) == {"inc", "by_day", "key_inc", "rel_tbl_inc"}  # tiers too stays
+    assert built(later) == {"inc", "from_on_inc", "by_day", "key_inc", "rel_tbl_inc"}  # tiers too stays
+
+
+def test_views_can_be_built_whenever_a_node_they_read_is():
+    later = {**VERSIONS, "raw.b": "2026-12-06 02:10:00+00"}
+    # stg_b reads only raw.b: nothing upstream of it is built, so it can stay out
+    assert built(later, follow=True) == {"inc", "on_inc", "from_on_inc", "tiers", "by_day", "key_inc", "rel_tbl_inc"}
+
+
+def test_nodes_come_after_what_they_read():
+    wanted = ["test.shop.key_inc", "model.shop.from_on_inc", "model.shop.on_inc", "model.shop.inc"]
+    order = in_dependency_order(MANIFEST, wanted)
+    assert sorted(order) == sorted(wanted)
+    for uid in order:
+        for parent in MANIFEST["parent_map"][uid]:
+            assert parent not in order or order.index(parent) < order.index(uid), (parent, uid)
 
 
 def test_a_new_run_date_builds_only_what_reads_it():
@@ -123,14 +141,15 @@ def test_a_new_run_date_builds_only_what_reads_it():
 def test_a_table_rebuilt_takes_the_views_on_it_along():
     later = {**VERSIONS, "raw.a": "2026-12-06 02:00:00+00"}
     # tbl is dropped and recreated (DROP ... CASCADE): on_tbl must be created again
-    assert built(later) == {"tbl", "on_tbl", "inc", "by_day", "key_inc", "rel_tbl_inc"}
+    assert built(later) == {"tbl", "on_tbl", "inc", "from_on_inc", "by_day", "key_inc", "rel_tbl_inc"}
 
 
 def test_changed_code_builds_the_node_and_what_reads_it():
     edited = copy.deepcopy(MANIFEST)
     edited["nodes"]["model.shop.stg_b"]["raw_code"] += " where id is not null"
-    # on_inc stays: inc changes in place (an incremental model keeps its relation)
-    assert built(manifest=edited) == {"stg_b", "inc", "by_day", "key_inc", "rel_tbl_inc"}
+    # on_inc stays: inc changes in place (an incremental model keeps its relation); what
+    # reads on_inc sees inc's new rows through it, with the same raw inputs as before
+    assert built(manifest=edited) == {"stg_b", "inc", "from_on_inc", "by_day", "key_inc", "rel_tbl_inc"}
     # a project macro is shared by every node: all of them change; dbt's own macros do not count
     edited = copy.deepcopy(MANIFEST)
     edited["macros"]["macro.shop.window"]["macro_sql"] = "{{ run_date() }} - 14"
@@ -150,7 +169,8 @@ def test_a_node_without_a_record_or_a_relation_is_built_with_what_reads_it():
     records = recorded()
     del records["model.shop.tbl"]  # failed last time: what read it was skipped
     assert built(records=records) == {"tbl", "on_tbl", "rel_tbl_inc"}
-    assert built(missing=frozenset({"model.shop.on_inc"})) == {"on_inc"}  # dropped by hand
+    # dropped by hand: created again, and what reads it with it
+    assert built(missing=frozenset({"model.shop.on_inc"})) == {"on_inc", "from_on_inc"}
     assert built(records={}) == set(n.rsplit(".", 1)[1] for n in NODES)
 
 

@@ -8,7 +8,8 @@ succeeded (a test: passed) with
 * the same inputs: the newest change of every raw table upstream of it (the extraction
   stamps each row it writes or flags as deleted) and, when it or a node upstream of it
   calls run_date(), the run date;
-* no node it reads being built in this run (a changed parent changes its input).
+* no node it reads being built in this run, directly or through views (a changed parent
+  changes its input).
 A view holds no data: it is rebuilt only for its own code (the run date is part of it when
 it calls run_date(): the date is written into its SQL), or when a parent is replaced rather
 than changed in place (dbt's `table` materialization drops the old table, and the views on
@@ -138,37 +139,68 @@ def nodes_to_build(
     versions: Mapping[str, str | None],
     records: Mapping[str, NodeRecord],
     missing: frozenset[str] = frozenset(),
+    views_follow_data: bool = False,
 ) -> set[str]:
     """The nodes that are not up to date (see the module's docstring); the rest can be left out.
 
     `versions`: the current version of every input (raw table -> newest change, RUN_DATE ->
     the run date); `records`: what each node's last successful build saw; `missing`: nodes
-    whose relation does not exist.
+    whose relation does not exist. `views_follow_data`: also build every view that reads a
+    node built in this run, directly or through views, so that no node left out reads one
+    that is built (Dagster needs the outputs of a step in dependency order; transform/assets.py).
     """
     nodes = built_nodes(manifest)
-    decided: dict[str, bool] = {}
+    building: dict[str, bool] = {}
+    changing: dict[str, bool] = {}
+
+    def parents(uid: str) -> list[str]:
+        return [parent for parent in manifest["parent_map"].get(uid, []) if parent in nodes]
 
     def replaced(parent: str) -> bool:
         # A parent rebuilt as a new relation takes the views on it along (DROP ... CASCADE).
         node = nodes[parent]
         return is_view(node) or node["config"].get("materialized") not in IN_PLACE
 
+    def data_changes(uid: str) -> bool:
+        """Whether what the node's readers see changes in this run: a view shows its parents'."""
+        if uid not in changing:
+            changing[uid] = needs_build(uid) or (is_view(nodes[uid]) and any(map(data_changes, parents(uid))))
+        return changing[uid]
+
     def needs_build(uid: str) -> bool:
-        if uid in decided:
-            return decided[uid]
+        if uid in building:
+            return building[uid]
         node, record = nodes[uid], records.get(uid)
-        parents = [parent for parent in manifest["parent_map"].get(uid, []) if parent in nodes]
-        building = [parent for parent in parents if needs_build(parent)]
+        changed = [parent for parent in parents(uid) if data_changes(parent)]
         if record is None or uid in missing or record.fingerprint != fingerprint[uid]:
-            decided[uid] = True
+            building[uid] = True
         elif is_view(node):
             new_date = calls_run_date(manifest, node) and record.inputs.get(RUN_DATE) != versions.get(RUN_DATE)
-            decided[uid] = new_date or any(replaced(parent) for parent in building)
+            rebuilt = [parent for parent in parents(uid) if needs_build(parent)]
+            building[uid] = new_date or any(map(replaced, rebuilt)) or (views_follow_data and bool(changed))
         else:
-            decided[uid] = bool(building) or dict(record.inputs) != seen_inputs(inputs[uid], versions)
-        return decided[uid]
+            building[uid] = bool(changed) or dict(record.inputs) != seen_inputs(inputs[uid], versions)
+        return building[uid]
 
     return {uid for uid in nodes if needs_build(uid)}
+
+
+def in_dependency_order(manifest: Mapping[str, Any], uids: Iterable[str]) -> list[str]:
+    """`uids` sorted so that every node comes after the nodes it reads."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(uid: str) -> None:
+        if uid not in seen:
+            seen.add(uid)
+            for parent in sorted(manifest["parent_map"].get(uid, [])):
+                visit(parent)
+            order.append(uid)
+
+    for uid in sorted(manifest["nodes"]):
+        visit(uid)
+    wanted = set(uids)
+    return [uid for uid in order if uid in wanted]
 
 
 def exclude_args(manifest: Mapping[str, Any], up_to_date: Iterable[str]) -> list[str]:

@@ -135,10 +135,12 @@ class BuildPlan:
             )
 
 
-def plan_build(warehouse_url: str, run_date: Any, manifest_path: Path | None = None) -> BuildPlan:
+def plan_build(
+    warehouse_url: str, run_date: Any, manifest_path: Path | None = None, views_follow_data: bool = False
+) -> BuildPlan:
     """The inputs' versions before a build (`run_date`: ISO date, empty for today; a bound
     parameter, never SQL text); given the manifest, also the up-to-date nodes it can leave
-    out (a changed-only build)."""
+    out (a changed-only build; `views_follow_data`: see build_plan.nodes_to_build)."""
     with connect(warehouse_url) as conn:
         conn.execute(DDL)
         plan = BuildPlan(warehouse_url, input_versions(conn, run_date))
@@ -149,7 +151,9 @@ def plan_build(warehouse_url: str, run_date: Any, manifest_path: Path | None = N
             missing = missing_relations(conn, {uid: nodes[uid] for uid in records if uid in nodes})
             fingerprint = build_plan.fingerprints(manifest, environment_fingerprint())
             inputs = build_plan.inputs_of(manifest)
-            build = build_plan.nodes_to_build(manifest, fingerprint, inputs, plan.versions, records, missing)
+            build = build_plan.nodes_to_build(
+                manifest, fingerprint, inputs, plan.versions, records, missing, views_follow_data
+            )
             plan.up_to_date = set(nodes) - build
             plan.dbt_args = build_plan.exclude_args(manifest, plan.up_to_date)
     return plan

@@ -17,6 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from dagster_dbt.asset_utils import get_asset_check_key_for_test
 
 from pipelines.defs.resources import PostgresResource
+from pipelines.lib.build_plan import in_dependency_order
 from pipelines.lib.build_state import plan_build
 from pipelines.lib.dbt import DBT_PROJECT_DIR, build_command, dbt_env, group_name, prepare_manifest
 
@@ -60,12 +61,17 @@ MODELS_POOL = "warehouse_models"
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db: PostgresResource, config):
-    # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
-    # subprocess through the environment only while it runs.
     url = warehouse_db.url()
-    plan = plan_build(url, config.run_date, MANIFEST if config.changed_only and not config.full_refresh else None)
+    # Changed only, every view whose data changes is built too: the outputs of one step must
+    # come in dependency order, and those left out are yielded before dbt's, so none may
+    # read a node dbt builds.
+    changed_only = config.changed_only and not config.full_refresh
+    plan = plan_build(url, config.run_date, MANIFEST if changed_only else None, views_follow_data=True)
     if plan.up_to_date:
         context.log.info(f"changed only: {len(plan.up_to_date)} dbt nodes up to date, left out of this build")
+    yield from up_to_date_events(context, plan.up_to_date)
+    # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
+    # subprocess through the environment only while it runs.
     with dbt_env(url, config.run_date):
         invocation = dbt.cli([*build_args(config), *plan.dbt_args], context=context)
         try:
@@ -76,27 +82,28 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
                 results = invocation.get_artifact("run_results.json")["results"]
                 outcome = [(result["unique_id"], result["status"]) for result in results]
                 plan.record(invocation.target_path / "manifest.json", outcome)
-    yield from up_to_date_events(context, plan.up_to_date)
 
 
 UP_TO_DATE = {"kennelworks/up_to_date": "not rebuilt: its code and inputs are those of its last successful build"}
 
 
 def up_to_date_events(context: dg.AssetExecutionContext, up_to_date: set[str]):
-    """A materialization for each selected model left out, a passed check for each test.
+    """A materialization for each selected model left out, a passed check for each test, in
+    dependency order.
 
     Their data is current: leaving an output unyielded would make Dagster skip every later
     step reading it (the reporting step after the marts) and mark the asset as failed.
     """
     manifest = json.loads(MANIFEST.read_text())
     translator = WarehouseTranslator()
-    for uid in sorted(up_to_date):
+    for uid in in_dependency_order(manifest, up_to_date):
         node = manifest["nodes"][uid]
         if node["resource_type"] == "model":
             key = translator.get_asset_key(node)
             if key in context.selected_asset_keys:
                 yield dg.Output(None, output_name=key.to_python_identifier(), metadata=UP_TO_DATE)
         else:
+            # dagster-dbt's own rule from a test to its check (the attached node, or meta.dagster.ref)
             check = get_asset_check_key_for_test(manifest, translator, uid, None)
             if check is not None and check in context.selected_asset_check_keys:
                 yield dg.AssetCheckResult(

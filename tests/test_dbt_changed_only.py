@@ -178,3 +178,24 @@ def test_a_dagster_run_builds_what_changed_and_records_the_rest_as_current(built
     left_out = {key.path[-1] for key, values in metadata.items() if "kennelworks/up_to_date" in values}
     assert {"dim_teams", "dim_customers", "stg_app__reservations", "rpt_customers_with_pets"} <= left_out
     assert not {"fct_reservation_history", "fct_activities", "rpt_kennel_occupancy_daily"} & left_out
+
+
+def test_the_columns_not_null_tests_name_are_not_null_in_the_patched_tables(built):
+    """patched_by_key declares them NOT NULL: PostgreSQL refuses a null where a test says never,
+    and the test reads the catalog instead of scanning the table."""
+    with psycopg.connect(built["url"]) as conn:
+        declared = conn.execute(
+            "select attrelid::regclass::text, attname::text from pg_attribute "
+            "where attrelid = any(%s::regclass[]) and attnotnull and attnum > 0 order by 1, 2",
+            (["marts.fct_activities", "intermediate.int_financial_transactions"],),
+        ).fetchall()
+        assert ("marts.fct_activities", "tenant_id") in declared  # not_null
+        assert ("marts.fct_activities", "activity_id") in declared  # primary_key
+        assert ("intermediate.int_financial_transactions", "occurred_on") in declared
+        with pytest.raises(psycopg.errors.NotNullViolation, match="tenant_id"):
+            conn.execute(
+                "update marts.fct_activities set tenant_id = null "
+                "where activity_id = (select activity_id from marts.fct_activities limit 1)"
+            )
+    (compiled,) = built["target"].glob("compiled/**/not_null_fct_activities_tenant_id.sql")
+    assert "nothing to scan" in compiled.read_text()

@@ -22,6 +22,8 @@
     `change_logs_of` (models, instead of `changes_from`): the changed keys are those the
     models' change logs hold since the watermark; a log that does not reach back to it makes
     the build a full one.
+    The columns the model's own not_null and primary_key tests name are declared NOT NULL
+    (tested_not_null.sql).
 -#}
 {% materialization patched_by_key, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
@@ -37,6 +39,7 @@
         {%- set changed_at = config.get('changed_at', 'changed_at') -%}
     {%- endif -%}
     {%- set built = this.incorporate(path={'identifier': this.identifier ~ '__kw_new'}, type='table') -%}
+    {%- set not_null = kw_tested_not_null(model) -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
@@ -78,6 +81,7 @@
                 {%- for index in indexes %}
                 {{ index[1] }};
                 {%- endfor %}
+                {{ kw_declare_not_null_sql(target, not_null) }}
             {% endcall %}
             {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
         {%- else -%}
@@ -86,6 +90,10 @@
                 create table {{ built }} as select * from ({{ sql }}) as model;
             {% endcall %}
             {% do create_indexes(built) %}
+            {%- set declare = kw_declare_not_null_sql(built, not_null) -%}
+            {%- if declare | trim -%}
+                {% call statement('not_null') %}{{ declare }}{% endcall %}
+            {%- endif -%}
             {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
             {#- New columns (or a view before): the views built on the old relation go with it;
                 they are this model's dependants, rebuilt later in the same run. -#}
@@ -108,6 +116,7 @@
         {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
         {%- set full_build = kw_recorded(target, 'full_build') or 'unknown' -%}
         {% call statement('main') %}
+            {{ kw_declare_not_null_sql(target, not_null) }}
             {%- if logged_columns %}
             {{ kw_change_log_write_sql(target, unique_key, logged_columns) }}
             {%- endif %}

@@ -13,6 +13,9 @@ Guarantees:
 * `dbt build` leaves out the unit tests unless asked (`unit_tests=True`; `dbt test` runs
   them): they check SQL logic on fixed inputs, so they belong to development and CI
   (`make test` runs them), not to every nightly build, where they cost about 0.4 s;
+* every `dbt build` records, in the warehouse, what each node that succeeded was built from
+  (pipelines.lib.build_state); with `changed_only` it leaves out the nodes whose code and
+  inputs have not changed since (pipelines.lib.build_plan), as nightly runs do;
 * dbt's log file takes INFO events (each node, its timing, every failure), not DEBUG, which
   adds every SQL statement run (DEBUG against no log file: 8.0 vs 6.75 s for a build of 235
   nodes with nothing to do). DBT_LOG_LEVEL_FILE=debug in the environment brings them back.

@@ -100,6 +100,7 @@ class BuildPlan:
     versions: dict[str, str | None]
     up_to_date: set[str] = field(default_factory=set)
     dbt_args: list[str] = field(default_factory=list)
+    manifest: Mapping[str, Any] | None = None  # the one planned from, when changed only
 
     def record(self, manifest_path: Path, results: Iterable[tuple[str, str]], reusable: bool = True) -> None:
         """Record the nodes that succeeded (unique_id, dbt status) with the fingerprints of the
@@ -155,5 +156,6 @@ def plan_build(
                 manifest, fingerprint, inputs, plan.versions, records, missing, views_follow_data
             )
             plan.up_to_date = set(nodes) - build
+            plan.manifest = manifest
             plan.dbt_args = build_plan.exclude_args(manifest, plan.up_to_date)
     return plan

@@ -6,7 +6,6 @@ and its group is its schema, which the generate_schema_name macro chose from its
 (pipelines.lib.dbt.group_name: the one rule).
 """
 
-import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -62,14 +61,15 @@ MODELS_POOL = "warehouse_models"
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db: PostgresResource, config):
     url = warehouse_db.url()
-    # Changed only, every view whose data changes is built too: the outputs of one step must
-    # come in dependency order, and those left out are yielded before dbt's, so none may
-    # read a node dbt builds.
+    # Changed only, every view reading a node dbt builds is built too: the outputs of one step
+    # must come in dependency order, and those left out are yielded before dbt's, so none of
+    # them may read a node dbt builds.
     changed_only = config.changed_only and not config.full_refresh
     plan = plan_build(url, config.run_date, MANIFEST if changed_only else None, views_follow_data=True)
     if plan.up_to_date:
         context.log.info(f"changed only: {len(plan.up_to_date)} dbt nodes up to date, left out of this build")
-    yield from up_to_date_events(context, plan.up_to_date)
+    if plan.manifest is not None:
+        yield from up_to_date_events(context, plan.manifest, plan.up_to_date)
     # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
     # subprocess through the environment only while it runs.
     with dbt_env(url, config.run_date):
@@ -87,14 +87,13 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
 UP_TO_DATE = {"kennelworks/up_to_date": "not rebuilt: its code and inputs are those of its last successful build"}
 
 
-def up_to_date_events(context: dg.AssetExecutionContext, up_to_date: set[str]):
+def up_to_date_events(context: dg.AssetExecutionContext, manifest: Mapping[str, Any], up_to_date: set[str]):
     """A materialization for each selected model left out, a passed check for each test, in
     dependency order.
 
     Their data is current: leaving an output unyielded would make Dagster skip every later
     step reading it (the reporting step after the marts) and mark the asset as failed.
     """
-    manifest = json.loads(MANIFEST.read_text())
     translator = WarehouseTranslator()
     for uid in in_dependency_order(manifest, up_to_date):
         node = manifest["nodes"][uid]

@@ -22,6 +22,7 @@ from psycopg.types.json import Jsonb
 
 from pipelines.lib import build_plan
 from pipelines.lib.databases import connect
+from pipelines.lib.extract.batch import CHANGED_AT  # when a raw row last changed; raw is indexed on it
 from pipelines.settings import PROJECT_ROOT
 
 # Created once, by the first build of a warehouse (no catalog write when it exists).
@@ -43,9 +44,6 @@ end
 $$;
 """
 
-# When each raw row last changed (the extraction stamps it; raw tables are indexed on it).
-CHANGED_AT = "greatest(_extracted_at, _deleted_in_source_at)"
-
 
 def environment_fingerprint() -> str:
     """What outside the manifest changes every node's SQL: dbt_project.yml and the adapter."""
@@ -65,7 +63,7 @@ def input_versions(conn: psycopg.Connection, run_date: Any) -> dict[str, str | N
     if tables:
         parts = [
             sql.SQL("select {}, (select max({})::text from {})").format(
-                sql.Literal(key), sql.SQL(CHANGED_AT), sql.Identifier(*key.split("."))
+                sql.Literal(key), CHANGED_AT, sql.Identifier(*key.split("."))
             )
             for (key,) in tables
         ]

@@ -21,6 +21,7 @@ from pipelines.lib.build_plan import (
     in_dependency_order,
     inputs_of,
     nodes_to_build,
+    scoped_tests,
     seen_inputs,
 )
 
@@ -187,3 +188,17 @@ def test_the_fingerprint_follows_config_and_relation(field):
     node[field] = {"materialized": "incremental"} if field == "config" else "elsewhere"
     assert fingerprints(edited)["model.shop.tbl"] != fingerprints(MANIFEST)["model.shop.tbl"]
     assert fingerprints(edited)["model.shop.inc"] == fingerprints(MANIFEST)["model.shop.inc"]
+
+
+def test_a_test_that_passed_with_the_same_code_reads_only_the_rows_changed_since():
+    code = fingerprints(MANIFEST)
+    records = {
+        "test.shop.key_inc": NodeRecord(code["test.shop.key_inc"], {}, "2026-12-05 03:00:00+00"),
+        "test.shop.rel_tbl_inc": NodeRecord("an older version", {}, "2026-12-05 03:00:00+00"),
+        "model.shop.inc": NodeRecord(code["model.shop.inc"], {}, "2026-12-05 03:00:00+00"),
+    }
+    building = ["test.shop.key_inc", "test.shop.rel_tbl_inc", "model.shop.inc"]
+    # rel_tbl_inc's code changed since it passed: every row; a model has no scope
+    assert scoped_tests(MANIFEST, code, records, building) == {"test.shop.key_inc": "2026-12-05 03:00:00+00"}
+    # a test without a record (it failed last time) reads every row
+    assert scoped_tests(MANIFEST, code, {}, building) == {}

@@ -199,3 +199,108 @@ def test_the_columns_not_null_tests_name_are_not_null_in_the_patched_tables(buil
             )
     (compiled,) = built["target"].glob("compiled/**/not_null_fct_activities_tenant_id.sql")
     assert "nothing to scan" in compiled.read_text()
+
+
+# Tests that passed before test only the rows changed since (dbt_project/macros/tests/test_scope.sql).
+HISTORY_STATUS = "accepted_values_fct_reservation_history_status"
+ACTIVITY_TEAM = "relationships_fct_activities_team_id__team_id__ref_dim_teams_"
+
+
+def touch_raw(url: str, table: str, where: str = "true") -> None:
+    """One raw row stamped as just extracted (a change a load would bring): its models rebuild."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            f"update raw.{table} set _extracted_at = now() "
+            f"where id = (select id from raw.{table} where {where} limit 1)"
+        )
+
+
+def status_of(result, test_name: str) -> str | None:
+    """The status of the test whose name starts with `test_name` (dbt names carry the arguments)."""
+    return next((node.status for node in result.nodes if node.name.startswith(test_name)), None)
+
+
+def compiled(built, test_name: str) -> str:
+    """The SQL the last build ran for a test (dbt's run_results.json)."""
+    import json
+
+    results = json.loads((built["target"] / "run_results.json").read_text())["results"]
+    return next(result["compiled_code"] for result in results if f".{test_name}" in result["unique_id"])
+
+
+def test_a_bad_row_a_build_logged_fails_the_test_that_reads_only_changed_rows(built):
+    """What a faulty patch of the history leaves (a bad row written, its key in the log): a
+    changed-only night reads it, and fails; the test then reads every row until it passes."""
+    url = built["url"]
+    build(built)  # every test passed once with this code: the next night scopes them
+    with psycopg.connect(url) as conn:
+        reservation_id, start_date = conn.execute(
+            "select reservation_id, start_date from marts.fct_reservation_history where status = 'checked_out' limit 1"
+        ).fetchone()
+        conn.execute(
+            "update marts.fct_reservation_history set status = 'lost' where reservation_id = %s", (reservation_id,)
+        )
+        conn.execute(
+            "insert into marts.fct_reservation_history__changes (logged_at, reservation_id, start_date) "
+            "values (now(), %s, %s)",
+            (reservation_id, start_date),
+        )
+    touch_raw(url, "reservations", f"id <> '{reservation_id}'")  # another reservation changes
+    with pytest.raises(DbtError, match=HISTORY_STATUS):
+        build(built)
+    assert "fct_reservation_history__changes" in compiled(built, HISTORY_STATUS)  # it read the changed rows only
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "update marts.fct_reservation_history set status = 'checked_out' where reservation_id = %s",
+            (reservation_id,),
+        )
+    result = build(built)  # a test that failed reads every row again, and passes
+    assert status_of(result, HISTORY_STATUS) == "pass"
+    assert "fct_reservation_history__changes" not in compiled(built, HISTORY_STATUS)
+
+
+def test_a_deleted_parent_row_fails_the_relationships_test_though_its_children_did_not_change(built):
+    """What a patch of dim_teams that deleted a team leaves (the row gone, its key in the log):
+    the activities pointing at it are tested, though none of them changed."""
+    url = built["url"]
+    build(built)
+    with psycopg.connect(url) as conn:
+        (team_id,) = conn.execute(
+            "select team_id from marts.fct_activities where team_id is not null and not is_deleted limit 1"
+        ).fetchone()
+        team = conn.execute("select * from marts.dim_teams where team_id = %s", (team_id,)).fetchone()
+        conn.execute("delete from marts.dim_teams where team_id = %s", (team_id,))
+        conn.execute("insert into marts.dim_teams__changes (logged_at, team_id) values (now(), %s)", (team_id,))
+    touch_raw(url, "activities", f"team_id is distinct from '{team_id}'")  # another activity changes
+    with pytest.raises(DbtError, match=ACTIVITY_TEAM):
+        build(built)
+    assert "dim_teams__changes" in compiled(built, ACTIVITY_TEAM)
+    with psycopg.connect(url) as conn:
+        placeholders = ", ".join(["%s"] * len(team))
+        conn.execute(f"insert into marts.dim_teams values ({placeholders})", team)
+    assert status_of(build(built), ACTIVITY_TEAM) == "pass"
+
+
+def test_rows_changed_by_hand_are_outside_a_changed_only_night_and_inside_every_node_builds(built):
+    """The scope is what makes the night cheap: an unlogged bad row in a month nobody touched
+    is not read by the changed-only night's test, and is by a build of every node."""
+    url = built["url"]
+    build(built)
+    with psycopg.connect(url) as conn:
+        (reservation_id,) = conn.execute(
+            "select reservation_id from marts.fct_reservation_history where status = 'checked_out' limit 1"
+        ).fetchone()
+        conn.execute(
+            "update marts.fct_reservation_history set status = 'lost' where reservation_id = %s", (reservation_id,)
+        )
+    touch_raw(url, "reservations", f"id <> '{reservation_id}'")
+    changed = build(built)
+    assert status_of(changed, HISTORY_STATUS) == "pass"
+    with pytest.raises(DbtError, match=HISTORY_STATUS):
+        build(built, changed_only=False)
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "update marts.fct_reservation_history set status = 'checked_out' where reservation_id = %s",
+            (reservation_id,),
+        )
+    build(built, changed_only=False)

@@ -44,6 +44,7 @@ class NodeRecord:
 
     fingerprint: str
     inputs: Mapping[str, str | None]
+    built_at: str | None = None  # when it was recorded, after its build
 
 
 def built_nodes(manifest: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
@@ -183,6 +184,22 @@ def nodes_to_build(
         return building[uid]
 
     return {uid for uid in nodes if needs_build(uid)}
+
+
+def scoped_tests(
+    manifest: Mapping[str, Any], fingerprint: Mapping[str, str], records: Mapping[str, NodeRecord], build: Iterable[str]
+) -> dict[str, str]:
+    """The tests of this build that passed before with the same code, and when that build
+    started: each needs testing only on the rows changed since (dbt_project/macros/tests/test_scope.sql)."""
+    nodes = manifest["nodes"]
+    return {
+        uid: records[uid].built_at
+        for uid in build
+        if nodes[uid]["resource_type"] == "test"
+        and uid in records
+        and records[uid].fingerprint == fingerprint[uid]
+        and records[uid].built_at
+    }
 
 
 def in_dependency_order(manifest: Mapping[str, Any], uids: Iterable[str]) -> list[str]:

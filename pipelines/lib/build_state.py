@@ -1,9 +1,12 @@
 """What each dbt node's last successful build saw, kept in the warehouse (meta.dbt_node_builds).
 
 A build reads the inputs' versions before dbt starts, and afterwards records every node that
-succeeded with the fingerprint and input versions it was built from; a node that failed,
-was skipped or only warned loses its record, so the next build takes it again. The state
-lives beside the data it describes: a second warehouse (tests, bench) keeps its own.
+succeeded with the fingerprint and input versions it was built from, and when; a node that
+failed, was skipped or only warned loses its record, so the next build takes it again.
+A changed-only build also lists, for its own run, the tests that passed before with the same
+code (meta.dbt_test_scope): they test only the rows changed since (dbt_project/macros/tests/
+test_scope.sql); the list is emptied when the build is recorded.
+The state lives beside the data it describes: a second warehouse (tests, bench) keeps its own.
 See pipelines.lib.build_plan for the rule that uses it.
 """
 
@@ -25,12 +28,17 @@ from pipelines.lib.databases import connect
 from pipelines.lib.extract.batch import CHANGED_AT  # when a raw row last changed; raw is indexed on it
 from pipelines.settings import PROJECT_ROOT
 
-# Created once, by the first build of a warehouse (no catalog write when it exists).
+# Created once, by the first build of a warehouse (no catalog write when they exist).
 DDL = """
 do $$
 begin
-    if to_regclass('meta.dbt_node_builds') is null then
+    if to_regclass('meta.dbt_test_scope') is null then
         create schema if not exists meta;
+        create table meta.dbt_test_scope (unique_id text primary key, since timestamptz not null);
+        comment on table meta.dbt_test_scope is
+            'The tests the running changed-only build may run on the rows changed since `since` only.';
+    end if;
+    if to_regclass('meta.dbt_node_builds') is null then
         create table meta.dbt_node_builds (
             unique_id text primary key,
             fingerprint text not null,
@@ -43,6 +51,12 @@ begin
 end
 $$;
 """
+
+
+def create_state_tables(warehouse_url: str) -> None:
+    """meta.dbt_node_builds and meta.dbt_test_scope, where they do not exist yet."""
+    with connect(warehouse_url) as conn:
+        conn.execute(DDL)
 
 
 def environment_fingerprint() -> str:
@@ -75,8 +89,8 @@ def input_versions(conn: psycopg.Connection, run_date: Any) -> dict[str, str | N
 
 
 def read_records(conn: psycopg.Connection) -> dict[str, build_plan.NodeRecord]:
-    rows = conn.execute("select unique_id, fingerprint, inputs from meta.dbt_node_builds").fetchall()
-    return {uid: build_plan.NodeRecord(fingerprint, inputs) for uid, fingerprint, inputs in rows}
+    rows = conn.execute("select unique_id, fingerprint, inputs, built_at::text from meta.dbt_node_builds").fetchall()
+    return {uid: build_plan.NodeRecord(fingerprint, inputs, built_at) for uid, fingerprint, inputs, built_at in rows}
 
 
 def missing_relations(conn: psycopg.Connection, nodes: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
@@ -105,7 +119,8 @@ class BuildPlan:
         manifest they were built from; forget the others.
 
         `reusable=False` (a build with extra vars, e.g. chosen months): nothing it built is
-        recorded, so the next build takes those nodes again.
+        recorded, so the next build takes those nodes again. The tests' scopes of this build
+        are dropped: only the build they were planned for may use them.
         """
         manifest = json.loads(Path(manifest_path).read_text())
         fingerprint = build_plan.fingerprints(manifest, environment_fingerprint())
@@ -132,6 +147,7 @@ class BuildPlan:
                 "inputs = excluded.inputs, built_at = now()",
                 done,
             )
+            conn.execute("delete from meta.dbt_test_scope")
 
 
 def plan_build(
@@ -143,6 +159,7 @@ def plan_build(
     with connect(warehouse_url) as conn:
         conn.execute(DDL)
         plan = BuildPlan(warehouse_url, input_versions(conn, run_date))
+        conn.execute("delete from meta.dbt_test_scope")  # an every-node build tests every row
         if manifest_path is not None:
             manifest = json.loads(Path(manifest_path).read_text())
             nodes = build_plan.built_nodes(manifest)
@@ -156,4 +173,8 @@ def plan_build(
             plan.up_to_date = set(nodes) - build
             plan.manifest = manifest
             plan.dbt_args = build_plan.exclude_args(manifest, plan.up_to_date)
+            scopes = build_plan.scoped_tests(manifest, fingerprint, records, build)
+            conn.cursor().executemany(
+                "insert into meta.dbt_test_scope (unique_id, since) values (%s, %s)", list(scopes.items())
+            )
     return plan

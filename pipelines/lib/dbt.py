@@ -36,7 +36,7 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.lib.access import TRANSFORMER, init_access
-from pipelines.lib.build_state import plan_build
+from pipelines.lib.build_state import create_state_tables, plan_build
 from pipelines.lib.file_lock import exclusive
 from pipelines.settings import PROJECT_ROOT
 
@@ -98,10 +98,12 @@ def dbt_env(warehouse_url: str, run_date: Any = "") -> Iterator[dict[str, str]]:
     keeps two concurrent calls in one process from seeing each other's connection.
     """
     values = dbt_environment(warehouse_url, run_date)
-    # Roles, schemas and the PII salt in place before any model is built (a no-op when they are);
-    # not for `dbt parse`, which never connects (Dagster prepares its manifest without a server).
+    # Roles, schemas and the PII salt in place before any model is built (a no-op when they are),
+    # and the build state the tests' macros read (test_scope.sql); not for `dbt parse`, which
+    # never connects (Dagster prepares its manifest without a server).
     if warehouse_url != PARSE_ONLY_URL:
         init_access(warehouse_url)
+        create_state_tables(warehouse_url)
     with _ENV_LOCK:
         saved = {key: os.environ.get(key) for key in values}
         os.environ.update(values)

@@ -1,19 +1,42 @@
 {#-
-    Change logs of patched_by_key models (config `log_changes_of`: a list of columns). A patch
-    records, in its own transaction, those columns of every row it deletes and of every row it
-    inserts, stamped `logged_at` (the patch's now()), in `<model>__changes`. A model that sums
-    the table by one of those columns (int_activity_totals, by customer) re-derives only the
-    groups in the log since its own watermark: the old group of a row that moved to another
-    group, or left the table, is in the log, and nowhere else once the patch has committed.
+    Change logs of the incremental-by-key materializations (patched_by_key,
+    partitioned_by_month). A build records, in its own transaction, the unique key (and the
+    columns of config `log_changes_of`) of every row it deletes and of every row it inserts,
+    stamped `logged_at` (the build's now()), in `<model>__changes`. Two kinds of reader:
+    * a model that sums the table by one of those columns (int_activity_totals, by customer)
+      re-derives only the groups in the log since its own watermark: the old group of a row
+      that moved to another group, or left the table, is in the log, and nowhere else once
+      the patch has committed (config `change_logs_of`: the models whose logs it reads);
+    * a test of the table that passed before tests only the rows logged since it passed
+      (test_scope.sql).
 
     The log is complete since the later of the time in its comment (`since=`, its table's
     last full build, which empties it) and kw_change_log_days() ago (older entries are dropped
-    by the patches). A consumer whose watermark is older reads its parent in full (config
-    `change_logs_of`: the models whose logs it reads; kw_change_logs_cover).
-    A consumer is ordered after its parents by its own ref() of them.
+    by the builds). A reader whose watermark is older reads the table in full
+    (kw_change_logs_cover). A consumer is ordered after its parents by its own ref() of them.
 -#}
 
 {% macro kw_change_log_days() %}{{ return(30) }}{% endmacro %}
+
+
+{#- The columns a model's change log holds: its unique key, then config `log_changes_of`. -#}
+{% macro kw_change_log_columns(unique_key) %}
+    {%- set columns = [unique_key] -%}
+    {%- for column in config.get('log_changes_of', []) if column not in columns -%}
+        {%- do columns.append(column) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
+{#- Whether `target` has its change log, complete since a recorded time, with exactly
+    `columns` (a log of other columns, from an older build, makes the next build a full one). -#}
+{% macro kw_change_log_ready(target, columns) %}
+    {%- set log = kw_change_log(target) -%}
+    {%- if kw_recorded(log, 'since') is none -%}{{ return(false) }}{%- endif -%}
+    {{ return(kw_column("select attname::text from pg_attribute where attrelid = '" ~ log
+        ~ "'::regclass and attnum > 0 and not attisdropped order by attnum") == ['logged_at'] + columns) }}
+{% endmacro %}
 
 
 {% macro kw_change_log(relation) %}
@@ -36,8 +59,9 @@
 
 {#- For a patch's transaction, before kw_apply_patch_sql: `columns` of the rows the patch
     deletes (kw_changed's keys, as the table has them now) and of the rows it inserts
-    (kw_patch), once each; then the entries past kw_change_log_days() dropped. -#}
-{% macro kw_change_log_write_sql(target, unique_key, columns) %}
+    (kw_patch), and of the rows queries `also` select (partitions rebuilt), once each; then
+    the entries past kw_change_log_days() dropped. -#}
+{% macro kw_change_log_write_sql(target, unique_key, columns, also=[]) %}
     {%- set log = kw_change_log(target) -%}
     insert into {{ log }}
     select distinct now(), {{ columns | join(', ') }}
@@ -46,6 +70,10 @@
         where current.{{ unique_key }} = any(array(select key from kw_changed))
         union all
         select {{ columns | join(', ') }} from kw_patch
+        {%- for query in also %}
+        union all
+        {{ query }}
+        {%- endfor %}
     ) as changed;
     delete from {{ log }} where logged_at < now() - interval '{{ kw_change_log_days() }} days';
 {% endmacro %}

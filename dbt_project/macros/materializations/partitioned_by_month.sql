@@ -24,6 +24,9 @@
       the patches, detaches and drops the old partitions and attaches the new ones, so
       readers wait milliseconds, never see half a build, and a failure anywhere leaves the
       previous table intact (leftover build tables are dropped by the next run).
+    * The same transaction logs the keys of every row it deletes or inserts, the rows of the
+      partitions it replaces included (change_log.sql), so tests that passed before test
+      only those rows (test_scope.sql); a full build empties the log.
 -#}
 {% materialization partitioned_by_month, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
@@ -37,6 +40,8 @@
     {%- set patch_max_fraction = config.get('patch_max_fraction', 0.25) | float -%}
     {%- set range = config.get('partition_range', ['1990-01-01', '2100-01-01']) -%}
     {%- set months_var = config.get('months_var') -%}
+    {#- the change log locates a row by its key and partition column (kw_row_address) -#}
+    {%- set logged_columns = [unique_key, partition_by] -%}
     {%- set forced_months = [] -%}
     {%- if months_var -%}
         {%- for month in var(months_var, []) -%}
@@ -58,7 +63,8 @@
 
     {%- set watermark = kw_build_watermark(target) if existing is not none else none -%}
     {%- set rebuilt_months, patched_months = [], [] -%}
-    {%- set full = existing is none or should_full_refresh() or watermark is none -%}
+    {%- set full = existing is none or should_full_refresh() or watermark is none
+        or not kw_change_log_ready(target, logged_columns) -%}
 
     {#- 1. The rows to build, staged once. -#}
     {%- if full -%}
@@ -201,6 +207,10 @@
         set local lock_timeout = '{{ lock_timeout }}';
         set local synchronous_commit = off;
         {%- if not full %}
+        {#- the keys of every row deleted or inserted: patched, and in the partitions replaced -#}
+        {{ kw_change_log_write_sql(target, unique_key, logged_columns, also=[
+            'select ' ~ (logged_columns | join(', ')) ~ ' from kw_stage',
+            'select ' ~ (logged_columns | join(', ')) ~ ' from ' ~ target ~ ' where ' ~ kw_in_months(partition_by, months)]) }}
         {{ kw_apply_patch_sql(target, unique_key, 'not ' ~ kw_in_months('patch.' ~ partition_by, months)) }}
         {%- endif %}
         select set_config('kennelworks.swap_started', clock_timestamp()::text, true);
@@ -227,6 +237,9 @@
         {%- for part in built if part not in kept %}
         drop table {{ target.schema }}.{{ build_prefix }}{{ part.suffix }};
         {%- endfor %}
+        {%- if full %}
+        {{ kw_change_log_reset_sql(target, logged_columns, kw_scalar("select clock_timestamp()::text")) }}
+        {%- endif %}
         comment on table {{ target }} is '{{ comment }}';
         select round(extract(epoch from clock_timestamp() - current_setting('kennelworks.swap_started')::timestamptz) * 1000, 1)::text as locked_ms;
     {% endcall %}

@@ -18,7 +18,9 @@
     changed, not only those re-derived since a watermark.
     The model must declare a unique index on `unique_key` in `indexes` (the patch deletes
     through it).
-    `log_changes_of` (columns): the table keeps a change log of them (change_log.sql).
+    The table keeps a change log (change_log.sql) of the keys every build rewrites, with the
+    columns of `log_changes_of`: its tests test only those rows once they have passed
+    (test_scope.sql), and a model reading the log re-derives only its groups in it.
     `change_logs_of` (models, instead of `changes_from`): the changed keys are those the
     models' change logs hold since the watermark; a log that does not reach back to it makes
     the build a full one.
@@ -29,7 +31,7 @@
     {%- set target = this.incorporate(type='table') -%}
     {%- set existing = load_cached_relation(this) -%}
     {%- set unique_key = config.require('unique_key') -%}
-    {%- set logged_columns = config.get('log_changes_of', []) -%}
+    {%- set logged_columns = kw_change_log_columns(unique_key) -%}
     {%- set change_logs = config.get('change_logs_of', []) -%}
     {%- if change_logs -%}
         {%- set universe = kw_change_logs_sql(change_logs, unique_key) -%}
@@ -47,7 +49,7 @@
     {%- set watermark = kw_build_watermark(target) if existing is not none and existing.is_table else none -%}
     {%- set full = watermark is none or should_full_refresh()
         or not kw_change_logs_cover(change_logs, watermark)
-        or (logged_columns and kw_recorded(kw_change_log(target), 'since') is none) -%}
+        or not kw_change_log_ready(target, logged_columns) -%}
     {%- if not full -%}
         {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
         {%- do kw_stage_patch_rows(sql, unique_key) -%}
@@ -107,19 +109,15 @@
         {%- endif -%}
         {% call statement('comment') %}
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; full build; full_build={{ invocation_id }}';
-            {%- if logged_columns %}
             {#- complete from now on: later than the watermark of any consumer's previous build -#}
             {{ kw_change_log_reset_sql(target, logged_columns, kw_scalar("select clock_timestamp()::text")) }}
-            {%- endif %}
         {% endcall %}
     {%- else -%}
         {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
         {%- set full_build = kw_recorded(target, 'full_build') or 'unknown' -%}
         {% call statement('main') %}
             {{ kw_declare_not_null_sql(target, not_null) }}
-            {%- if logged_columns %}
             {{ kw_change_log_write_sql(target, unique_key, logged_columns) }}
-            {%- endif %}
             {{ kw_apply_patch_sql(target, unique_key) }}
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ changed_keys }}; full_build={{ full_build }}';
         {% endcall %}

@@ -10,11 +10,12 @@
 -- (int_invoice_changes). The unique key index lets the ledger's patch read just the changed
 -- rows (and proves the key's unique test without a scan); the changed_at index serves the
 -- payments' and the ledger's change lookups.
+-- quarantine_reason: dq.quarantined_rows reads the quarantined rows through it (see int_reservations_checked)
 {{ config(
     materialized='patched_by_key',
     unique_key='invoice_id',
     changes_from='int_invoice_changes',
-    indexes=[{'columns': ['invoice_id'], 'unique': True}, {'columns': ['changed_at']}],
+    indexes=[{'columns': ['invoice_id'], 'unique': True}, {'columns': ['changed_at']}, {'columns': ['quarantine_reason']}],
 ) }}
 -- depends_on: {{ ref('int_invoice_changes') }}
 

@@ -5,11 +5,12 @@
 -- (int_payment_changes). The unique key index lets the ledger's patch read just the changed
 -- rows (and proves the key's unique test without a scan); the changed_at index serves the
 -- ledger's change lookup.
+-- quarantine_reason: dq.quarantined_rows reads the quarantined rows through it (see int_reservations_checked)
 {{ config(
     materialized='patched_by_key',
     unique_key='payment_id',
     changes_from='int_payment_changes',
-    indexes=[{'columns': ['payment_id'], 'unique': True}, {'columns': ['changed_at']}],
+    indexes=[{'columns': ['payment_id'], 'unique': True}, {'columns': ['changed_at']}, {'columns': ['quarantine_reason']}],
 ) }}
 -- depends_on: {{ ref('int_payment_changes') }}
 

@@ -6,11 +6,13 @@
 -- A table patched by key: a build re-derives the reservations whose row or parent changed
 -- (int_reservation_changes), instead of evaluating the check for every reservation in each of
 -- its readers (the history, the invoice check, the quarantine).
+-- quarantine_reason: dq.quarantined_rows reads the few hundred quarantined rows through it
+-- (1 ms instead of a 0.1 s scan of 1M rows, on every build that changes any quarantine)
 {{ config(
     materialized='patched_by_key',
     unique_key='reservation_id',
     changes_from='int_reservation_changes',
-    indexes=[{'columns': ['reservation_id'], 'unique': True}, {'columns': ['changed_at']}],
+    indexes=[{'columns': ['reservation_id'], 'unique': True}, {'columns': ['changed_at']}, {'columns': ['quarantine_reason']}],
     post_hook=['{{ kw_analyze() }}'],
 ) }}
 -- depends_on: {{ ref('int_reservation_changes') }}

@@ -60,14 +60,14 @@
 {#- For a patch's transaction, before kw_apply_patch_sql: `columns` of the rows the patch
     deletes (kw_changed's keys, as the table has them now) and of the rows it inserts
     (kw_patch), and of the rows queries `also` select (partitions rebuilt), once each; then
-    the entries past kw_change_log_days() dropped. -#}
-{% macro kw_change_log_write_sql(target, unique_key, columns, also=[]) %}
+    the entries past kw_change_log_days() dropped (`by_index`: see kw_probe_by_index). -#}
+{% macro kw_change_log_write_sql(target, unique_key, columns, also=[], by_index=true) %}
     {%- set log = kw_change_log(target) -%}
     insert into {{ log }}
     select distinct now(), {{ columns | join(', ') }}
     from (
         select {{ columns | join(', ') }} from {{ target }} as current
-        where current.{{ unique_key }} = any(array(select key from kw_changed))
+        where current.{{ unique_key }} {{ '= any(array(select key from kw_changed))' if by_index else 'in (select key from kw_changed)' }}
         union all
         select {{ columns | join(', ') }} from kw_patch
         {%- for query in also %}

@@ -72,10 +72,16 @@
 
 
 {#- The patch itself, for the calling statement: the changed keys deleted, their rows inserted
-    again (`keep`: a filter on the patch rows, e.g. those whose partition is rebuilt instead). -#}
-{% macro kw_apply_patch_sql(target, unique_key, keep='true') %}
+    again (`keep`: a filter on the patch rows, e.g. those whose partition is rebuilt instead;
+    `by_index`: delete through the key index key by key, see kw_probe_by_index). -#}
+{% macro kw_apply_patch_sql(target, unique_key, keep='true', by_index=false) %}
+    {%- if by_index %}
+    delete from {{ target }} as current
+    where current.{{ unique_key }} = any(array(select key from kw_changed));
+    {%- else %}
     delete from {{ target }} as current using kw_changed
     where current.{{ unique_key }} = kw_changed.key;
+    {%- endif %}
     insert into {{ target }}
     select * from kw_patch as patch
     where {{ keep }};
@@ -92,4 +98,16 @@
 {% macro kw_recorded(relation, name) %}
     {%- set found = modules.re.search('(?:^|[ ;])' ~ name ~ '=([^;]+)', kw_comment(relation) or '') -%}
     {{ return(found.group(1) if found else none) }}
+{% endmacro %}
+
+
+{#- Whether to find the changed keys of a partitioned table key by key, through each
+    partition's key index (`= any(array(...))`), rather than by the join the planner picks,
+    which hashes kw_changed and scans every partition: for a night's 2,300 keys in 56
+    partitions 20 ms instead of 0.25-0.3 s at scale 1; a probe per key and partition, so only
+    while those probes stay well below the table's rows (a backfill of many keys joins). -#}
+{% macro kw_probe_by_index(target) %}
+    {{ return(kw_scalar("select (select count(*) from kw_changed) * count(*) < 0.2 * sum(greatest(child.reltuples, 0))"
+        ~ " from pg_inherits join pg_class as child on child.oid = pg_inherits.inhrelid"
+        ~ " where pg_inherits.inhparent = '" ~ target ~ "'::regclass")) }}
 {% endmacro %}

@@ -77,6 +77,7 @@
     {%- else -%}
         {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
         {%- do kw_stage_patch_rows(sql, unique_key) -%}
+        {%- set by_index = kw_probe_by_index(target) -%}
         {#- Per touched month: how many changed rows arrive in it or leave it, its size now,
             and whether it has a partition (null month: rows outside partition_range). -#}
         {%- set touched_sql -%}
@@ -85,7 +86,11 @@
                 union all
                 select date_trunc('month', current.{{ partition_by }})::date
                 from {{ target }} as current
+                {%- if by_index %}
+                where current.{{ unique_key }} = any(array(select key from kw_changed))
+                {%- else %}
                 inner join kw_changed on current.{{ unique_key }} = kw_changed.key
+                {%- endif %}
                 {%- for m in forced_months %}
                 union all
                 select '{{ m }}'::date
@@ -210,8 +215,8 @@
         {#- the keys of every row deleted or inserted: patched, and in the partitions replaced -#}
         {{ kw_change_log_write_sql(target, unique_key, logged_columns, also=[
             'select ' ~ (logged_columns | join(', ')) ~ ' from kw_stage',
-            'select ' ~ (logged_columns | join(', ')) ~ ' from ' ~ target ~ ' where ' ~ kw_in_months(partition_by, months)]) }}
-        {{ kw_apply_patch_sql(target, unique_key, 'not ' ~ kw_in_months('patch.' ~ partition_by, months)) }}
+            'select ' ~ (logged_columns | join(', ')) ~ ' from ' ~ target ~ ' where ' ~ kw_in_months(partition_by, months)], by_index=by_index) }}
+        {{ kw_apply_patch_sql(target, unique_key, 'not ' ~ kw_in_months('patch.' ~ partition_by, months), by_index) }}
         {%- endif %}
         select set_config('kennelworks.swap_started', clock_timestamp()::text, true);
         {%- if new_parent %}

@@ -22,8 +22,9 @@
     than kw_change_log_days()) tests every row. Rows changed outside the materializations are
     not logged: by hand (as for changed-only builds), and the archive's move out of the live
     ledger (deletions: no row-by-row test can fail for them, and the live ledger is the parent
-    of no relationships test). Measured (bench.transform): the tests of a
-    changed-only night at scale 1 from 8.6 s to ... of node time.
+    of no relationships test). Measured at scale 1 (alternating
+    changed-only nights on one warehouse, with and without scopes, 3 each): the tests' node
+    time 6.6-8.4 s against 11.8-14.7 s.
 -#}
 {% macro postgres__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}

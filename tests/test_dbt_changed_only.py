@@ -215,6 +215,17 @@ def touch_raw(url: str, table: str, where: str = "true") -> None:
         )
 
 
+def spoil_a_status(conn) -> tuple:
+    """A checked-out stay of the history given a status no test accepts, by hand: (key, start_date)."""
+    reservation_id, start_date = conn.execute(
+        "select reservation_id, start_date from marts.fct_reservation_history where status = 'checked_out' limit 1"
+    ).fetchone()
+    conn.execute(
+        "update marts.fct_reservation_history set status = 'lost' where reservation_id = %s", (reservation_id,)
+    )
+    return reservation_id, start_date
+
+
 def status_of(result, test_name: str) -> str | None:
     """The status of the test whose name starts with `test_name` (dbt names carry the arguments)."""
     return next((node.status for node in result.nodes if node.name.startswith(test_name)), None)
@@ -234,12 +245,7 @@ def test_a_bad_row_a_build_logged_fails_the_test_that_reads_only_changed_rows(bu
     url = built["url"]
     build(built)  # every test passed once with this code: the next night scopes them
     with psycopg.connect(url) as conn:
-        reservation_id, start_date = conn.execute(
-            "select reservation_id, start_date from marts.fct_reservation_history where status = 'checked_out' limit 1"
-        ).fetchone()
-        conn.execute(
-            "update marts.fct_reservation_history set status = 'lost' where reservation_id = %s", (reservation_id,)
-        )
+        reservation_id, start_date = spoil_a_status(conn)
         conn.execute(
             "insert into marts.fct_reservation_history__changes (logged_at, reservation_id, start_date) "
             "values (now(), %s, %s)",
@@ -287,12 +293,7 @@ def test_rows_changed_by_hand_are_outside_a_changed_only_night_and_inside_every_
     url = built["url"]
     build(built)
     with psycopg.connect(url) as conn:
-        (reservation_id,) = conn.execute(
-            "select reservation_id from marts.fct_reservation_history where status = 'checked_out' limit 1"
-        ).fetchone()
-        conn.execute(
-            "update marts.fct_reservation_history set status = 'lost' where reservation_id = %s", (reservation_id,)
-        )
+        reservation_id, _ = spoil_a_status(conn)
     touch_raw(url, "reservations", f"id <> '{reservation_id}'")
     changed = build(built)
     assert status_of(changed, HISTORY_STATUS) == "pass"

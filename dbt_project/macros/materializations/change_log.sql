@@ -29,6 +29,17 @@
 {% endmacro %}
 
 
+{#- The columns a model's change log locates a row by (graph node or `model`): its unique
+    key, and for a partitioned table the partition column (a lookup reads that partition only). -#}
+{% macro kw_row_address(node) %}
+    {%- set columns = [node.config.unique_key] -%}
+    {%- if node.config.materialized == 'partitioned_by_month' -%}
+        {%- do columns.append(node.config.partition_by) -%}
+    {%- endif -%}
+    {{ return(columns) }}
+{% endmacro %}
+
+
 {#- Whether `target` has its change log, complete since a recorded time, with exactly
     `columns` (a log of other columns, from an older build, makes the next build a full one). -#}
 {% macro kw_change_log_ready(target, columns) %}

@@ -40,8 +40,7 @@
     {%- set patch_max_fraction = config.get('patch_max_fraction', 0.25) | float -%}
     {%- set range = config.get('partition_range', ['1990-01-01', '2100-01-01']) -%}
     {%- set months_var = config.get('months_var') -%}
-    {#- the change log locates a row by its key and partition column (kw_row_address) -#}
-    {%- set logged_columns = [unique_key, partition_by] -%}
+    {%- set logged_columns = kw_row_address(model) -%}
     {%- set forced_months = [] -%}
     {%- if months_var -%}
         {%- for month in var(months_var, []) -%}

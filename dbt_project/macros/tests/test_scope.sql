@@ -118,14 +118,3 @@
 {% macro kw_logs_complete_since_sql(logs, time) -%}
     {%- for log in logs %} and coalesce(substring(obj_description(to_regclass('{{ log }}'), 'pg_class') from 'since=([^;]+)')::timestamptz <= {{ time }}, false){% endfor -%}
 {%- endmacro %}
-
-
-{#- The columns a model's change log locates a row by: its unique key, and for a
-    partitioned table the partition column (the lookup reads that partition only). -#}
-{% macro kw_row_address(node) %}
-    {%- set columns = [node.config.unique_key] -%}
-    {%- if node.config.materialized == 'partitioned_by_month' -%}
-        {%- do columns.append(node.config.partition_by) -%}
-    {%- endif -%}
-    {{ return(columns) }}
-{% endmacro %}

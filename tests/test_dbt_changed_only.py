@@ -305,3 +305,27 @@ def test_rows_changed_by_hand_are_outside_a_changed_only_night_and_inside_every_
             (reservation_id,),
         )
     build(built, changed_only=False)
+
+
+def test_a_patched_table_without_a_configured_index_gets_it_on_its_next_build(built):
+    """As when a model becomes patched_by_key, or its config gains an index: the table is
+    refilled or patched in place, never built aside, and still ends with every index."""
+    url = built["url"]
+
+    def indexed_columns(conn) -> set[str]:
+        rows = conn.execute(
+            "select indexdef from pg_indexes where schemaname = 'intermediate' and tablename = 'int_payments_checked'"
+        ).fetchall()
+        return {definition.rsplit("(", 1)[1].rstrip(")") for (definition,) in rows}
+
+    with psycopg.connect(url) as conn:
+        assert indexed_columns(conn) == {"payment_id", "changed_at", "quarantine_reason"}
+        (name,) = conn.execute(
+            "select indexname from pg_indexes "
+            "where tablename = 'int_payments_checked' and indexdef like '%(quarantine_reason)'"
+        ).fetchone()
+        conn.execute(f'drop index intermediate."{name}"')
+    touch_raw(url, "payments")
+    assert "int_payments_checked" in models(build(built))
+    with psycopg.connect(url) as conn:
+        assert indexed_columns(conn) == {"payment_id", "changed_at", "quarantine_reason"}

@@ -25,7 +25,8 @@
     models' change logs hold since the watermark; a log that does not reach back to it makes
     the build a full one.
     The columns the model's own not_null and primary_key tests name are declared NOT NULL
-    (tested_not_null.sql).
+    (tested_not_null.sql), and every build creates the configured `indexes` the table lacks
+    (kw_missing_indexes_sql).
 -#}
 {% materialization patched_by_key, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
@@ -83,6 +84,7 @@
                 {%- for index in indexes %}
                 {{ index[1] }};
                 {%- endfor %}
+                {{ kw_missing_indexes_sql(target) }}
                 {{ kw_declare_not_null_sql(target, not_null) }}
             {% endcall %}
             {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
@@ -116,6 +118,7 @@
         {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
         {%- set full_build = kw_recorded(target, 'full_build') or 'unknown' -%}
         {% call statement('main') %}
+            {{ kw_missing_indexes_sql(target) }}
             {{ kw_declare_not_null_sql(target, not_null) }}
             {{ kw_change_log_write_sql(target, unique_key, logged_columns) }}
             {{ kw_apply_patch_sql(target, unique_key) }}

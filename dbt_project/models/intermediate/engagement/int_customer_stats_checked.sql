@@ -1,4 +1,14 @@
 -- Every stored customer_stats row, with the reason it cannot be trusted (null when clean).
+-- A table patched by key: a build re-derives only the rows whose stats or customer changed
+-- (int_customer_stats_changes); rebuilt whole, it took 0.5-0.7 s of every night at scale 1.
+{{ config(
+    materialized='patched_by_key',
+    unique_key='customer_id',
+    changes_from='int_customer_stats_changes',
+    indexes=[{'columns': ['customer_id'], 'unique': True}],
+) }}
+-- depends_on: {{ ref('int_customer_stats_changes') }}
+
 with
 
 customer_stats as (

@@ -189,8 +189,8 @@ def nodes_to_build(
 def scoped_tests(
     manifest: Mapping[str, Any], fingerprint: Mapping[str, str], records: Mapping[str, NodeRecord], build: Iterable[str]
 ) -> dict[str, str]:
-    """The tests of this build that passed before with the same code, and when that build
-    started: each needs testing only on the rows changed since (dbt_project/macros/tests/test_scope.sql)."""
+    """The tests of this build that passed before with the same code, and when that pass was
+    recorded: each needs testing only on the rows changed since (dbt_project/macros/tests/test_scope.sql)."""
     nodes = manifest["nodes"]
     return {
         uid: records[uid].built_at

@@ -134,8 +134,7 @@ class BuildPlan:
                 done.append((uid, fingerprint[uid], Jsonb(seen)))
             else:
                 undone.append(uid)
-        with connect(self.warehouse_url) as conn:
-            conn.execute(DDL)
+        with connect(self.warehouse_url) as conn:  # plan_build created the tables
             # forgotten: the nodes that did not succeed, and those no longer in the project
             conn.execute(
                 "delete from meta.dbt_node_builds where unique_id = any(%s) or not unique_id = any(%s)",

@@ -98,12 +98,10 @@ def dbt_env(warehouse_url: str, run_date: Any = "") -> Iterator[dict[str, str]]:
     keeps two concurrent calls in one process from seeing each other's connection.
     """
     values = dbt_environment(warehouse_url, run_date)
-    # Roles, schemas and the PII salt in place before any model is built (a no-op when they are),
-    # and the build state the tests' macros read (test_scope.sql); not for `dbt parse`, which
-    # never connects (Dagster prepares its manifest without a server).
+    # Roles, schemas and the PII salt in place before any model is built (a no-op when they are);
+    # not for `dbt parse`, which never connects (Dagster prepares its manifest without a server).
     if warehouse_url != PARSE_ONLY_URL:
         init_access(warehouse_url)
-        create_state_tables(warehouse_url)
     with _ENV_LOCK:
         saved = {key: os.environ.get(key) for key in values}
         os.environ.update(values)
@@ -294,6 +292,7 @@ def dbt_command(
     run_date, other_vars = split_run_date(vars)
     args = dbt_args(command.split(), select, other_vars, full_refresh, target_path, unit_tests)
     if command != "build":
+        create_state_tables(warehouse_url)  # the tests' macros read meta.dbt_test_scope (test_scope.sql)
         return run_dbt(warehouse_url, args, run_date)
     target = Path(target_path or DBT_TARGET_PATH)
     prune = changed_only and not (select or other_vars or full_refresh)

@@ -105,13 +105,22 @@
 {#- Whether the change logs of the models named in `names` all hold every change after
     `watermark` (a log that does not exist holds none). The calling model must ref them. -#}
 {% macro kw_change_logs_cover(names, watermark) %}
-    {%- for name in names -%}
-        {%- set since = kw_recorded(kw_change_log(ref(name)), 'since') -%}
-        {%- if since is none or kw_scalar("select greatest('" ~ since ~ "'::timestamptz, now() - interval '"
-            ~ kw_change_log_days() ~ " days') > '" ~ watermark ~ "'::timestamptz") -%}
-            {{ log(this.identifier ~ ": the change log of " ~ name ~ " starts after " ~ watermark ~ "; reading it in full", info=True) }}
-            {{ return(false) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(true) }}
+    {%- set logs = [] -%}
+    {%- for name in names -%}{%- do logs.append(kw_change_log(ref(name))) -%}{%- endfor -%}
+    {%- if not logs or kw_scalar("select true where true"
+        ~ kw_logs_complete_since_sql(logs, "'" ~ watermark ~ "'::timestamptz")) -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {{ log(this.identifier ~ ": the change log of " ~ (names | join(' or ')) ~ " starts after " ~ watermark ~ "; reading it in full", info=True) }}
+    {{ return(false) }}
 {% endmacro %}
+
+
+{#- SQL conditions, each starting with `and`: every log of `logs` holds every change after
+    `time` (a timestamptz expression): its recorded `since=` is not later, and `time` is
+    within kw_change_log_days(). The one rule of the logs' readers (kw_change_logs_cover,
+    test_scope.sql). -#}
+{% macro kw_logs_complete_since_sql(logs, time) -%}
+    {{ ' ' }}and {{ time }} >= now() - interval '{{ kw_change_log_days() }} days'
+    {%- for log in logs %} and coalesce(substring(obj_description(to_regclass('{{ log }}'), 'pg_class') from 'since=([^;]+)')::timestamptz <= {{ time }}, false){% endfor -%}
+{%- endmacro %}

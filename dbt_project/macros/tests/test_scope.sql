@@ -78,7 +78,6 @@
     {%- set found = run_query("select scope.since::text"
         ~ (", exists (select from " ~ logs[1] ~ " where logged_at >= scope.since)" if logs | length > 1 else "")
         ~ " from meta.dbt_test_scope as scope where scope.unique_id = '" ~ model.unique_id ~ "'"
-        ~ " and scope.since > now() - interval '" ~ kw_change_log_days() ~ " days'"
         ~ kw_logs_complete_since_sql(logs, 'scope.since')) -%}
     {%- if not found or found.rows | length == 0 -%}
         {{ return(none) }}
@@ -112,9 +111,3 @@
     {%- endif -%}
     {{ return(adapter.get_relation(node.database, node.schema, node.alias ~ '__changes')) }}
 {% endmacro %}
-
-
-{#- SQL conditions: each of `logs` records (comment `since=`) being complete since `time`. -#}
-{% macro kw_logs_complete_since_sql(logs, time) -%}
-    {%- for log in logs %} and coalesce(substring(obj_description(to_regclass('{{ log }}'), 'pg_class') from 'since=([^;]+)')::timestamptz <= {{ time }}, false){% endfor -%}
-{%- endmacro %}

@@ -15,7 +15,9 @@ import pytest
 
 from pipelines.lib.build_plan import (
     RUN_DATE,
+    CatalogClaim,
     NodeRecord,
+    catalog_claims,
     exclude_args,
     fingerprints,
     in_dependency_order,
@@ -202,3 +204,54 @@ def test_a_test_that_passed_with_the_same_code_reads_only_the_rows_changed_since
     assert scoped_tests(MANIFEST, code, records, building) == {"test.shop.key_inc": "2026-12-05 03:00:00+00"}
     # a test without a record (it failed last time) reads every row
     assert scoped_tests(MANIFEST, code, {}, building) == {}
+
+
+def generic_test(name: str, parent: str, test: str, config: dict | None = None, **kwargs) -> dict:
+    node = data_test(name, [parent])
+    node["test_metadata"] = {"name": test, "kwargs": kwargs}
+    node["config"] = {
+        "severity": "ERROR",
+        "fail_calc": "count(*)",
+        "warn_if": "!= 0",
+        "error_if": "!= 0",
+        **(config or {}),
+    }
+    return node
+
+
+def test_the_catalog_decides_key_and_not_null_tests_of_sources_and_of_models_changed_in_place():
+    tests = {
+        "test.shop.key_raw_a": generic_test("key_raw_a", "source.shop.raw.a", "primary_key", column_name="id"),
+        "test.shop.not_null_inc": generic_test("not_null_inc", "model.shop.inc", "not_null", column_name="Tenant_ID"),
+        "test.shop.key_inc": generic_test("key_inc", "model.shop.inc", "primary_key", columns=["tenant_id", "id"]),
+        # dbt's table materialization builds a new table: the constraints of the old one say nothing
+        "test.shop.key_tbl": generic_test("key_tbl", "model.shop.tbl", "primary_key", column_name="id"),
+        # the catalog cannot decide these
+        "test.shop.unique_inc": generic_test("unique_inc", "model.shop.inc", "unique", column_name="id"),
+        "test.shop.where_inc": generic_test(
+            "where_inc", "model.shop.inc", "not_null", {"where": "id > 0"}, column_name="id"
+        ),
+        "test.shop.warn_inc": generic_test(
+            "warn_inc", "model.shop.inc", "not_null", {"warn_if": "> 10"}, column_name="id"
+        ),
+        "test.shop.stored_inc": generic_test(
+            "stored_inc", "model.shop.inc", "not_null", {"store_failures": True}, column_name="id"
+        ),
+        "test.shop.expr_inc": generic_test("expr_inc", "model.shop.inc", "not_null", column_name="coalesce(a, b)"),
+    }
+    manifest = copy.deepcopy(MANIFEST)
+    manifest["nodes"].update(tests)
+    code = fingerprints(manifest)
+    records = recorded(manifest=manifest)
+    claims = catalog_claims(manifest, code, records, frozenset(), [*tests, "model.shop.inc"])
+    assert claims == {
+        "test.shop.key_raw_a": CatalogClaim("raw", "a", ("id",), ("not_null", "unique")),
+        "test.shop.not_null_inc": CatalogClaim("marts", "inc", ("tenant_id",), ("not_null",)),
+        "test.shop.key_inc": CatalogClaim("marts", "inc", ("tenant_id", "id"), ("not_null", "unique")),
+    }
+    # a model whose code changed, or whose relation is missing, may be built another way
+    records["model.shop.inc"] = NodeRecord("an older version", records["model.shop.inc"].inputs)
+    assert set(catalog_claims(manifest, code, records, frozenset(), tests)) == {"test.shop.key_raw_a"}
+    records = recorded(manifest=manifest)
+    missing = frozenset({"model.shop.inc"})
+    assert set(catalog_claims(manifest, code, records, missing, tests)) == {"test.shop.key_raw_a"}

@@ -152,7 +152,8 @@ def test_changed_code_builds_the_model_and_what_reads_it(built):
 
 def test_a_dagster_run_builds_what_changed_and_records_the_rest_as_current(built, monkeypatch):
     """Both dbt steps through Dagster: the nodes dbt builds and those it leaves out each get a
-    materialization, in dependency order (Dagster refuses a step's outputs in any other)."""
+    materialization, in dependency order (Dagster refuses a step's outputs in any other), and
+    the dbt tests the catalog proves a passed check evaluation."""
     simulate(built["ops"], days=1)
     load_all(built["ops"], built["url"])
     for name, url in (("OPS_DATABASE_URL", built["ops"]), ("WAREHOUSE_DATABASE_URL", built["url"])):
@@ -164,7 +165,9 @@ def test_a_dagster_run_builds_what_changed_and_records_the_rest_as_current(built
         from pipelines.defs.transform.assets import reporting_dbt_models, warehouse_dbt_models
 
         dbt_assets = [*warehouse_dbt_models.keys, *reporting_dbt_models.keys]
-        job = dg.define_asset_job("dbt_only", selection=dg.AssetSelection.assets(*dbt_assets).without_checks())
+        dbt_checks = [*warehouse_dbt_models.check_keys, *reporting_dbt_models.check_keys]
+        selection = dg.AssetSelection.assets(*dbt_assets).without_checks() | dg.AssetSelection.checks(*dbt_checks)
+        job = dg.define_asset_job("dbt_only", selection=selection)
         resolved = dg.Definitions.merge(defs, dg.Definitions(jobs=[job])).resolve_job_def("dbt_only")
         config = {"config": {"run_date": NEXT_DAY["run_date"]}}
         run_config = {"ops": {"warehouse_dbt_models": config, "reporting_dbt_models": config}}
@@ -178,6 +181,10 @@ def test_a_dagster_run_builds_what_changed_and_records_the_rest_as_current(built
     left_out = {key.path[-1] for key, values in metadata.items() if "kennelworks/up_to_date" in values}
     assert {"dim_teams", "dim_customers", "stg_app__reservations", "rpt_customers_with_pets"} <= left_out
     assert not {"fct_reservation_history", "fct_activities", "rpt_kennel_occupancy_daily"} & left_out
+    checks = {check.check_name: check for check in result.get_asset_check_evaluations()}
+    assert all(check.passed for check in checks.values())
+    assert "kennelworks/proven" in checks["not_null_fct_activities_tenant_id"].metadata
+    assert "kennelworks/proven" not in checks["relationships_fct_activities_team_id__team_id__ref_dim_teams_"].metadata
 
 
 def test_the_columns_not_null_tests_name_are_not_null_in_the_patched_tables(built):
@@ -199,6 +206,33 @@ def test_the_columns_not_null_tests_name_are_not_null_in_the_patched_tables(buil
             )
     (compiled,) = built["target"].glob("compiled/**/not_null_fct_activities_tenant_id.sql")
     assert "nothing to scan" in compiled.read_text()
+
+
+def test_a_test_the_catalog_proves_is_left_out_while_the_constraint_holds(built):
+    """fct_activities is patched in place and declares tenant_id NOT NULL: a night that patches
+    it leaves not_null_fct_activities_tenant_id out, as PostgreSQL rejects a null there; with
+    the constraint gone (by hand), the test runs again, and the patch declares it again."""
+    url = built["url"]
+    build(built)
+    touch_raw(url, "activities")
+    proven = build(built)
+    assert "fct_activities" in models(proven)
+    assert any(".not_null_fct_activities_tenant_id." in uid for uid in proven.proven)
+    assert status_of(proven, "not_null_fct_activities_tenant_id") is None
+    assert status_of(proven, "source_primary_key_app_activities_id") is None  # raw's primary key
+    assert status_of(proven, "relationships_fct_activities_team_id") == "pass"  # no constraint proves it
+    with psycopg.connect(url) as conn:
+        conn.execute("alter table marts.fct_activities alter column tenant_id drop not null")
+    touch_raw(url, "activities")
+    unproven = build(built)
+    assert status_of(unproven, "not_null_fct_activities_tenant_id") == "pass"
+    assert not any(".not_null_fct_activities_tenant_id." in uid for uid in unproven.proven)
+    with psycopg.connect(url) as conn:
+        (declared,) = conn.execute(
+            "select attnotnull from pg_attribute where attrelid = 'marts.fct_activities'::regclass "
+            "and attname = 'tenant_id'"
+        ).fetchone()
+    assert declared
 
 
 # Tests that passed before test only the rows changed since (dbt_project/macros/tests/test_scope.sql).

@@ -629,24 +629,29 @@ def test_a_sync_restores_the_model_s_rows_and_rewrites_only_those_that_differ(wa
 
 
 def test_a_composite_key_with_a_null_part_fails_its_primary_key_test(warehouse):
-    """The occupancy key (tenant_id, suite_type, date) has a unique index, which does not stop
-    a null part: the primary_key test looks for such rows and names the failing test."""
+    """The occupancy key (tenant_id, suite_type, date): its incremental build declared the parts
+    NOT NULL, so PostgreSQL refuses a null part. Without that constraint (dropped by hand) the
+    unique index alone does not stop one: the primary_key test looks for such rows and names
+    the failing test."""
     url, target = warehouse["url"], warehouse["target"]
     table = "reporting.rpt_kennel_occupancy_daily"
-    strays = f"delete from {table} where suite_type is null"
+    stray = (
+        f"insert into {table} (tenant_id, date, suite_type, capacity, occupied, occupancy_rate) "
+        f"select tenant_id, date, null, capacity, occupied, occupancy_rate "
+        f"from {table} where date = %s and tenant_id = %s and suite_type = 'standard'"
+    )
     with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute(
-            f"insert into {table} (tenant_id, date, suite_type, capacity, occupied, occupancy_rate) "
-            f"select tenant_id, date, null, capacity, occupied, occupancy_rate "
-            f"from {table} where date = %s and tenant_id = %s and suite_type = 'standard'",
-            (RUN_DATE, B),
-        )
+        with pytest.raises(psycopg.errors.NotNullViolation, match="suite_type"):
+            admin.execute(stray, (RUN_DATE, B))
+        admin.execute(f"alter table {table} alter column suite_type drop not null")
+        admin.execute(stray, (RUN_DATE, B))
     try:
         with pytest.raises(DbtError, match="primary_key_rpt_kennel_occupancy_daily_[a-z_]+ \\(fail\\): Got 1 result"):
             dbt_command(url, "test", select="rpt_kennel_occupancy_daily", target_path=target)
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
-            admin.execute(strays)
+            admin.execute(f"delete from {table} where suite_type is null")
+            admin.execute(f"alter table {table} alter column suite_type set not null")
     dbt_command(url, "test", select="rpt_kennel_occupancy_daily", target_path=target)
 
 

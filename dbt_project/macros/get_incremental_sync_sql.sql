@@ -28,6 +28,8 @@
     create unique index if not exists {{ adapter.quote(target.identifier ~ '__kw_sync_key') }}
         on {{ target }} ({% for key in keys %}{{ quoted[key] }}{% if not loop.last %}, {% endif %}{% endfor %});
     {%- endif %}
+    {#- the columns the model's tests say are never null, declared so (tested_not_null.sql) -#}
+    {{ kw_declare_not_null_sql(target, kw_tested_not_null(model)) }}
     {#- The difference first, in one hash join of the wanted rows and the table: the rows to
         delete (gone from the model), to insert and to update. INSERT ... ON CONFLICT of every
         wanted row probed the key index once per row, most of them to change nothing (205k

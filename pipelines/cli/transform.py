@@ -60,7 +60,8 @@ def _run(args) -> int:
         )
     except DbtError as error:
         raise UserError(str(error)) from None
-    left_out = f", {len(result.up_to_date)} up to date left out" if result.up_to_date else ""
+    proven = f" ({len(result.proven)} tests the catalog proves)" if result.proven else ""
+    left_out = f", {len(result.up_to_date)} up to date left out{proven}" if result.up_to_date else ""
     print(f"dbt {command}: {len(result.nodes)} nodes in {result.seconds:.1f} s{left_out}")
     return 0
 

@@ -10,6 +10,12 @@ succeeded (a test: passed) with
   calls run_date(), the run date;
 * no node it reads being built in this run, directly or through views (a changed parent
   changes its input).
+A test is also left out when the catalog decides its result before the build: a not_null
+or primary_key test of a relation whose columns are declared NOT NULL (and, for a key, carry
+a unique index on exactly those columns), as PostgreSQL rejects every row that would fail it
+(catalog_claims; the proof is pipelines/lib/build_state.py's meta.catalog_proves). Only on a
+source, which dbt never writes, or a model changed in place with the code of its last build,
+so that the build cannot take the constraints away (the project's materializations keep them).
 A view holds no data: it is rebuilt only for its own code (the run date is part of it when
 it calls run_date(): the date is written into its SQL), or when a parent is replaced rather
 than changed in place (dbt's `table` materialization drops the old table, and the views on
@@ -24,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +43,13 @@ IN_PLACE = frozenset({"incremental", "patched_by_key", "partitioned_by_month", "
 BUILT = frozenset({"model", "test"})
 # dbt statuses of a node whose result can be reused: a model built, a test passed.
 SUCCEEDED = frozenset({"success", "pass"})
+
+
+# Generic tests the catalog can decide, and what it must prove for each (a key has no null
+# part and no repeated value), when they count their failing rows the default way.
+CATALOG_DECIDED = {"not_null": ("not_null",), "primary_key": ("not_null", "unique")}
+DEFAULT_OUTCOME = {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"}
+PLAIN_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 
 
 @dataclass(frozen=True)
@@ -200,6 +214,62 @@ def scoped_tests(
         and records[uid].fingerprint == fingerprint[uid]
         and records[uid].built_at
     }
+
+
+@dataclass(frozen=True)
+class CatalogClaim:
+    """What the catalog must prove of a relation for a test to pass: `properties` of `columns`."""
+
+    schema: str
+    name: str
+    columns: tuple[str, ...]
+    properties: tuple[str, ...]
+
+
+def catalog_claims(
+    manifest: Mapping[str, Any],
+    fingerprint: Mapping[str, str],
+    records: Mapping[str, NodeRecord],
+    missing: frozenset[str],
+    build: Iterable[str],
+) -> dict[str, CatalogClaim]:
+    """The tests of this build whose result the catalog can decide before it, and what it must
+    prove for each (see the module's docstring): a not_null or primary_key test of plain
+    columns of a whole relation (no `where`), counting failing rows the default way without
+    storing them, on a source or on a model the build changes in place with the code it was
+    last built with."""
+    nodes, sources = manifest["nodes"], manifest["sources"]
+    claims = {}
+    for uid in build:
+        test = nodes[uid]
+        metadata, config = test.get("test_metadata") or {}, test["config"]
+        parents = test["depends_on"]["nodes"]
+        if test["resource_type"] != "test" or metadata.get("name") not in CATALOG_DECIDED or len(parents) != 1:
+            continue
+        if config.get("where") or config.get("store_failures") or config.get("limit") is not None:
+            continue
+        if any(config.get(key) != value for key, value in DEFAULT_OUTCOME.items()):
+            continue
+        kwargs = metadata.get("kwargs") or {}
+        columns = tuple(
+            dict.fromkeys(
+                str(name).lower()
+                for name in ([kwargs.get("column_name")] if kwargs.get("column_name") else kwargs.get("columns") or [])
+            )
+        )
+        if not columns or not all(PLAIN_COLUMN.fullmatch(name) for name in columns):
+            continue
+        (parent,) = parents
+        if parent in sources:
+            relation = (sources[parent]["schema"], sources[parent]["identifier"])
+        else:
+            model, record = nodes.get(parent), records.get(parent)
+            unchanged = record is not None and record.fingerprint == fingerprint.get(parent) and parent not in missing
+            if model is None or model["config"].get("materialized") not in IN_PLACE or not unchanged:
+                continue
+            relation = (model["schema"], model["alias"])
+        claims[uid] = CatalogClaim(*relation, columns, CATALOG_DECIDED[metadata["name"]])
+    return claims
 
 
 def in_dependency_order(manifest: Mapping[str, Any], uids: Iterable[str]) -> list[str]:

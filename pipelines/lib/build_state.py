@@ -52,11 +52,52 @@ end
 $$;
 """
 
+# The one rule for what PostgreSQL guarantees of plain `columns` (lower-case names) of a table,
+# partitioned table or materialized view (never a view: its rows are not checked): 'not_null',
+# every one of them declared NOT NULL; 'unique', a valid, non-partial unique index on exactly
+# those columns, in any order. The tests' macros read it (key_tests.sql: a proven property
+# is not scanned for), the materializations (kw_has_unique_index: ON CONFLICT needs that
+# index) and the planner (catalog_claims: a test proven before the build is left out of it).
+CATALOG_PROVES = "meta.catalog_proves(text, text[], text)"
+CATALOG_PROVES_BODY = """
+    select case property
+        when 'not_null' then (
+            select count(*) = cardinality(columns)
+            from pg_class as target
+            join pg_attribute as a on a.attrelid = target.oid
+            where target.oid = to_regclass(relation) and target.relkind in ('r', 'p', 'm')
+                and a.attname = any(columns) and not a.attisdropped and a.attnotnull)
+        when 'unique' then exists (
+            select from pg_index as i
+            join pg_class as target on target.oid = i.indrelid
+            where target.oid = to_regclass(relation) and target.relkind in ('r', 'p', 'm')
+                and i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null
+                and i.indnatts = cardinality(columns)
+                and array(select a.attname::text collate "C" from pg_attribute as a
+                          where a.attrelid = target.oid and a.attnum = any(i.indkey::int2[]) order by 1)
+                    = array(select name collate "C" from unnest(columns) as name order by 1))
+    end
+"""
+CATALOG_PROVES_SQL = f"""
+create or replace function meta.catalog_proves(relation text, columns text[], property text)
+returns boolean language sql stable parallel safe set search_path = pg_catalog
+as $body${CATALOG_PROVES_BODY}$body$
+"""
+
 
 def create_state_tables(warehouse_url: str) -> None:
-    """meta.dbt_node_builds and meta.dbt_test_scope, where they do not exist yet."""
+    """meta.dbt_node_builds, meta.dbt_test_scope and meta.catalog_proves, where they do not exist yet."""
     with connect(warehouse_url) as conn:
-        conn.execute(DDL)
+        _create_state(conn)
+
+
+def _create_state(conn: psycopg.Connection) -> None:
+    conn.execute(DDL)
+    current = conn.execute("select prosrc from pg_proc where oid = to_regprocedure(%s)", (CATALOG_PROVES,)).fetchone()
+    if current is None or current[0] != CATALOG_PROVES_BODY:
+        # (re)defined by one build at a time: two at once would update the same catalog row
+        conn.execute("select pg_advisory_xact_lock(hashtext('kennelworks.catalog_proves'))")
+        conn.execute(CATALOG_PROVES_SQL)
 
 
 def environment_fingerprint() -> str:
@@ -104,6 +145,26 @@ def missing_relations(conn: psycopg.Connection, nodes: Mapping[str, Mapping[str,
     return frozenset(uid for (uid,) in rows)
 
 
+def proven_by_catalog(conn: psycopg.Connection, claims: Mapping[str, build_plan.CatalogClaim]) -> set[str]:
+    """The tests whose claims the catalog proves now (meta.catalog_proves), in one query."""
+    if not claims:
+        return set()
+    rows = conn.execute(
+        "select uid from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+        "as claim(uid, schema_name, relation_name, columns, properties) "
+        "where (select bool_and(meta.catalog_proves(format('%%I.%%I', schema_name, relation_name), "
+        "string_to_array(columns, ','), property)) from unnest(string_to_array(properties, ',')) as property)",
+        [
+            list(claims),
+            [claim.schema for claim in claims.values()],
+            [claim.name for claim in claims.values()],
+            [",".join(claim.columns) for claim in claims.values()],
+            [",".join(claim.properties) for claim in claims.values()],
+        ],
+    ).fetchall()
+    return {uid for (uid,) in rows}
+
+
 @dataclass
 class BuildPlan:
     """One build's view of the state: the inputs' versions before it, what it may leave out."""
@@ -111,6 +172,8 @@ class BuildPlan:
     warehouse_url: str
     versions: dict[str, str | None]
     up_to_date: set[str] = field(default_factory=set)
+    # the tests among up_to_date left out because the catalog proved them before the build
+    proven: set[str] = field(default_factory=set)
     dbt_args: list[str] = field(default_factory=list)
     manifest: Mapping[str, Any] | None = None  # the one planned from, when changed only
 
@@ -156,7 +219,7 @@ def plan_build(
     parameter, never SQL text); given the manifest, also the up-to-date nodes it can leave
     out (a changed-only build; `views_follow_data`: see build_plan.nodes_to_build)."""
     with connect(warehouse_url) as conn:
-        conn.execute(DDL)
+        _create_state(conn)
         plan = BuildPlan(warehouse_url, input_versions(conn, run_date))
         conn.execute("delete from meta.dbt_test_scope")  # an every-node build tests every row
         if manifest_path is not None:
@@ -169,6 +232,10 @@ def plan_build(
             build = build_plan.nodes_to_build(
                 manifest, fingerprint, inputs, plan.versions, records, missing, views_follow_data
             )
+            plan.proven = proven_by_catalog(
+                conn, build_plan.catalog_claims(manifest, fingerprint, records, missing, build)
+            )
+            build -= plan.proven
             plan.up_to_date = set(nodes) - build
             plan.manifest = manifest
             plan.dbt_args = build_plan.exclude_args(manifest, plan.up_to_date)

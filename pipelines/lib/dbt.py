@@ -217,8 +217,10 @@ class DbtResult:
     args: list[str]
     seconds: float
     nodes: list[NodeResult] = field(default_factory=list)
-    # the nodes a changed-only build left out, up to date (unique_ids)
+    # the nodes a changed-only build left out, up to date (unique_ids), and the tests among
+    # them left out because the catalog proves they pass
     up_to_date: frozenset[str] = frozenset()
+    proven: frozenset[str] = frozenset()
 
     def status_of(self, name: str) -> str:
         return next(node.status for node in self.nodes if node.name == name)
@@ -304,7 +306,7 @@ def dbt_command(
             plan.record(target / "manifest.json", nodes, reusable=not other_vars)
 
     result = run_dbt(warehouse_url, [*args, *plan.dbt_args], run_date, on_done=record)
-    return replace(result, up_to_date=frozenset(plan.up_to_date))
+    return replace(result, up_to_date=frozenset(plan.up_to_date), proven=frozenset(plan.proven))
 
 
 def manifest_is_stale(manifest: Path) -> bool:

@@ -62,16 +62,16 @@
     non-partial unique index on exactly `columns` (plain columns, in any order): PostgreSQL
     then rejects every duplicate key, and INSERT ... ON CONFLICT can name those columns. -#}
 {% macro kw_has_unique_index(relation, columns) %}
-    {%- set names = columns | map('lower') | sort -%}
-    {{ return(kw_scalar(
-        "select exists (select from pg_index as i join pg_class as c on c.oid = i.indrelid"
-        ~ " where c.oid = to_regclass('" ~ relation ~ "') and c.relkind in ('r', 'p', 'm')"
-        ~ " and i.indisunique and i.indisvalid and i.indpred is null and i.indexprs is null"
-        ~ " and i.indnatts = " ~ (names | length)
-        ~ " and array(select a.attname::text collate \"C\" from pg_attribute as a where a.attrelid = c.oid"
-        ~ " and a.attnum = any(i.indkey::int2[]) order by 1) = array['" ~ (names | join("', '")) ~ "']::text[])")) }}
+    {{ return(kw_proves(relation, columns | map('lower') | list, 'unique')) }}
 {% endmacro %}
 
+
+{#- meta.catalog_proves (pipelines/lib/build_state.py: the one rule) of `relation`'s plain,
+    lower-case `columns`: 'unique' or 'not_null'. -#}
+{% macro kw_proves(relation, columns, property) %}
+    {{ return(kw_scalar("select meta.catalog_proves('" ~ relation ~ "', array['" ~ (columns | join("', '"))
+        ~ "']::text[], '" ~ property ~ "')")) }}
+{% endmacro %}
 
 
 {#- Statements creating the configured `indexes` (dbt's config) that `relation` lacks, after

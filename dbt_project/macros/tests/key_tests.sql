@@ -56,8 +56,8 @@
 
 {#- True when the catalog enforces `property` (unique | not_null) on plain `columns` (one name
     or a list) of a table, partitioned table or materialized view (a view's rows are never
-    checked by PostgreSQL): unique, a unique index on exactly those columns; not_null, every
-    one of them declared NOT NULL. -#}
+    checked by PostgreSQL): the rule is meta.catalog_proves (pipelines/lib/build_state.py),
+    which the planner also reads to leave such tests out of changed-only builds. -#}
 {% macro kw_catalog_proves(model, columns, property) %}
     {%- set names = ([columns] if columns is string else columns) | map('lower') | list -%}
     {#- a test with a `where` config gets a subquery string, not a relation: scan it -#}
@@ -67,12 +67,5 @@
     {%- for name in names if not modules.re.fullmatch('[a-z_][a-z0-9_]*', name) -%}
         {{ return(false) }}
     {%- endfor -%}
-    {%- set relation = adapter.quote(model.schema) ~ '.' ~ adapter.quote(model.identifier) -%}
-    {%- if property == 'unique' -%}
-        {{ return(kw_has_unique_index(relation, names)) }}
-    {%- endif -%}
-    {{ return(kw_scalar("select count(*) = " ~ (names | length) ~ " from pg_class as target"
-        ~ " join pg_attribute as a on a.attrelid = target.oid"
-        ~ " where target.oid = to_regclass('" ~ relation ~ "') and target.relkind in ('r', 'p', 'm')"
-        ~ " and a.attname = any(array['" ~ (names | join("', '")) ~ "']) and not a.attisdropped and a.attnotnull")) }}
+    {{ return(kw_proves(adapter.quote(model.schema) ~ '.' ~ adapter.quote(model.identifier), names, property)) }}
 {% endmacro %}

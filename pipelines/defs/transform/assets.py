@@ -69,7 +69,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
     if plan.up_to_date:
         context.log.info(f"changed only: {len(plan.up_to_date)} dbt nodes up to date, left out of this build")
     if plan.manifest is not None:
-        yield from up_to_date_events(context, plan.manifest, plan.up_to_date)
+        yield from up_to_date_events(context, plan.manifest, plan.up_to_date - plan.proven)
     # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
     # subprocess through the environment only while it runs.
     with dbt_env(url, config.run_date):
@@ -82,12 +82,20 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
                 results = invocation.get_artifact("run_results.json")["results"]
                 outcome = [(result["unique_id"], result["status"]) for result in results]
                 plan.record(invocation.target_path / "manifest.json", outcome)
+    if plan.manifest is not None:  # after the build of the tables they test, which kept the constraints
+        yield from up_to_date_events(context, plan.manifest, plan.proven, PROVEN)
 
 
 UP_TO_DATE = {"kennelworks/up_to_date": "not rebuilt: its code and inputs are those of its last successful build"}
+PROVEN = {"kennelworks/proven": "not run: the catalog guarantees it passes (NOT NULL columns, a unique key index)"}
 
 
-def up_to_date_events(context: dg.AssetExecutionContext, manifest: Mapping[str, Any], up_to_date: set[str]):
+def up_to_date_events(
+    context: dg.AssetExecutionContext,
+    manifest: Mapping[str, Any],
+    up_to_date: set[str],
+    metadata: Mapping[str, str] = UP_TO_DATE,
+):
     """A materialization for each selected model left out, a passed check for each test, in
     dependency order.
 
@@ -100,13 +108,13 @@ def up_to_date_events(context: dg.AssetExecutionContext, manifest: Mapping[str, 
         if node["resource_type"] == "model":
             key = translator.get_asset_key(node)
             if key in context.selected_asset_keys:
-                yield dg.Output(None, output_name=key.to_python_identifier(), metadata=UP_TO_DATE)
+                yield dg.Output(None, output_name=key.to_python_identifier(), metadata=metadata)
         else:
             # dagster-dbt's own rule from a test to its check (the attached node, or meta.dagster.ref)
             check = get_asset_check_key_for_test(manifest, translator, uid, None)
             if check is not None and check in context.selected_asset_check_keys:
                 yield dg.AssetCheckResult(
-                    asset_key=check.asset_key, check_name=check.name, passed=True, metadata=UP_TO_DATE
+                    asset_key=check.asset_key, check_name=check.name, passed=True, metadata=metadata
                 )
 
 

@@ -84,7 +84,14 @@ def test_a_build_with_nothing_new_builds_nothing(built):
 
 
 def test_a_new_run_date_builds_the_reports_that_read_it_and_their_checks(built):
+    parse_state = built["target"] / "partial_parse.msgpack"
+    parsed_at = parse_state.stat().st_mtime_ns
     result = build(built)
+    # the new date reached the SQL without dbt parsing a file again (run_date() in iso_date_var.sql)
+    assert parse_state.stat().st_mtime_ns == parsed_at
+    with psycopg.connect(built["url"]) as conn:
+        (last_day,) = conn.execute("select max(date) from reporting.rpt_kennel_occupancy_daily").fetchone()
+    assert last_day == REFERENCE_DATE + dt.timedelta(days=1 + 90)
     assert models(result) == RUN_DATE_MODELS
     tests = {node.name for node in result.nodes if node.resource_type == "test"}
     assert "primary_key_rpt_kennel_occupancy_daily_tenant_id__suite_type__date" in tests

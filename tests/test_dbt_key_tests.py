@@ -74,3 +74,22 @@ def test_without_the_primary_key_the_test_scans_and_finds_the_duplicate_and_the_
     insert_tenants(warehouse, tenant, tenant, None)
     with pytest.raises(DbtError, match=f"{TENANT_KEY_TEST} \\(fail\\): Got 2 results"):
         dbt_command(warehouse, "test", select="source:app.tenants", target_path=target)
+
+
+def test_a_not_null_constraint_not_yet_validated_proves_nothing(landed):
+    """PostgreSQL 18 marks a column NOT NULL for a NOT VALID constraint too, while the rows
+    already there may hold nulls: the test scans for them."""
+    warehouse, target = landed
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("alter table raw.tenants drop constraint tenants_pkey")
+        conn.execute("alter table raw.tenants alter column id drop not null")
+        conn.execute("create unique index tenants_id on raw.tenants (id)")
+    insert_tenants(warehouse, None)
+    with psycopg.connect(warehouse) as conn:
+        conn.execute("alter table raw.tenants add constraint tenants_id_not_null not null id not valid")
+        (flagged,) = conn.execute(
+            "select attnotnull from pg_attribute where attrelid = 'raw.tenants'::regclass and attname = 'id'"
+        ).fetchone()
+    assert flagged
+    with pytest.raises(DbtError, match=f"{TENANT_KEY_TEST} \\(fail\\): Got 1 result"):
+        dbt_command(warehouse, "test", select="source:app.tenants", target_path=target)

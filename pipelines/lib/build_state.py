@@ -54,8 +54,9 @@ $$;
 
 # The one rule for what PostgreSQL guarantees of plain `columns` (lower-case names) of a table,
 # partitioned table or materialized view (never a view: its rows are not checked): 'not_null',
-# every one of them declared NOT NULL; 'unique', a valid, non-partial unique index on exactly
-# those columns, in any order. The tests' macros read it (key_tests.sql: a proven property
+# every one of them declared NOT NULL by a validated constraint (PostgreSQL 18 sets attnotnull
+# for a NOT VALID one too, which leaves the rows already there unchecked); 'unique', a valid,
+# non-partial unique index on exactly those columns, in any order. The tests' macros read it (key_tests.sql: a proven property
 # is not scanned for), the materializations (kw_has_unique_index: ON CONFLICT needs that
 # index) and the planner (catalog_claims: a test proven before the build is left out of it).
 CATALOG_PROVES = "meta.catalog_proves(text, text[], text)"
@@ -66,7 +67,11 @@ CATALOG_PROVES_BODY = """
             from pg_class as target
             join pg_attribute as a on a.attrelid = target.oid
             where target.oid = to_regclass(relation) and target.relkind in ('r', 'p', 'm')
-                and a.attname = any(columns) and not a.attisdropped and a.attnotnull)
+                and a.attname = any(columns) and not a.attisdropped and a.attnotnull
+                and not exists (
+                    select from pg_constraint as c
+                    where c.conrelid = target.oid and c.contype = 'n' and not c.convalidated
+                        and a.attnum = any(c.conkey)))
         when 'unique' then exists (
             select from pg_index as i
             join pg_class as target on target.oid = i.indrelid

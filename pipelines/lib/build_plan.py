@@ -226,6 +226,12 @@ class CatalogClaim:
     properties: tuple[str, ...]
 
 
+def tested_columns(kwargs: Mapping[str, Any]) -> tuple[str, ...]:
+    """The columns a generic test names (`column_name`, or a key's `columns`), lower-case, once each."""
+    names = [kwargs["column_name"]] if kwargs.get("column_name") else kwargs.get("columns") or []
+    return tuple(dict.fromkeys(str(name).lower() for name in names))
+
+
 def catalog_claims(
     manifest: Mapping[str, Any],
     fingerprint: Mapping[str, str],
@@ -250,13 +256,7 @@ def catalog_claims(
             continue
         if any(config.get(key) != value for key, value in DEFAULT_OUTCOME.items()):
             continue
-        kwargs = metadata.get("kwargs") or {}
-        columns = tuple(
-            dict.fromkeys(
-                str(name).lower()
-                for name in ([kwargs.get("column_name")] if kwargs.get("column_name") else kwargs.get("columns") or [])
-            )
-        )
+        columns = tested_columns(metadata.get("kwargs") or {})
         if not columns or not all(PLAIN_COLUMN.fullmatch(name) for name in columns):
             continue
         (parent,) = parents

@@ -16,8 +16,8 @@ never touched):
 4. dbt's own floor: a build of the whole project with nothing changed on a tiny warehouse
    (scale 0.01), where the database has next to nothing to do. What remains is dbt's cost
    per node (compile, connection, catalog, logging: ~0.09 s each, on 2 threads), which no
-   incremental strategy removes; the incremental build above it is the part the models control;
-   and a changed-only build the night after, where only the run date changed.
+   incremental strategy removes; and a changed-only build the night after, where only the run
+   date changed: the nightly build above that floor is the part the models control.
 Results go to bench/results/transform.json (transform-scale<N>.json at another scale).
 
     python -m bench.transform [--scale 1] [--seed 1] [--reference-date 2026-11-01] [--days 6]
@@ -286,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
         "floor_over_full": round(floor_seconds / full_seconds, 3),
         "changed_only_floor_seconds": round(changed_floor_seconds, 1),
         "changed_only_floor_nodes": changed_floor_nodes,
-        "incremental_above_floor_over_full": round((incremental_seconds - floor_seconds) / full_seconds, 3),
+        # the nightly build above dbt's own cost for the same kind of build (changed-only, run date new)
+        "incremental_above_floor_over_full": round((incremental_seconds - changed_floor_seconds) / full_seconds, 3),
         "swap_lock_db_ms": float(incremental_history.get("swap_db_ms", "nan")),
         "swap_with_commit_ms": float(incremental_history.get("swap_ms", "nan")),
         "delete_insert_month": month,

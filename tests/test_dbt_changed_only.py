@@ -34,6 +34,7 @@ RUN_DATE_MODELS = {
     "rpt_leaderboard_customers",
     "rpt_leaderboard_teams",
     "rpt_kennel_occupancy_daily",  # 1 year back to 90 days ahead
+    "int_run_date",  # the date rpt_current_occupancy reads
     "rpt_current_occupancy",
     "rpt_reservation_calendar",  # a view: its tiers are written into its SQL
     "rpt_ar_aging",  # days past due
@@ -86,12 +87,27 @@ def test_a_build_with_nothing_new_builds_nothing(built):
 def test_a_new_run_date_builds_the_reports_that_read_it_and_their_checks(built):
     parse_state = built["target"] / "partial_parse.msgpack"
     parsed_at = parse_state.stat().st_mtime_ns
+    current = "select 'reporting.rpt_current_occupancy'::regclass::oid"
+    with psycopg.connect(built["url"]) as conn:
+        (view_before,) = conn.execute(current).fetchone()
     result = build(built)
     # the new date reached the SQL without dbt parsing a file again (run_date() in iso_date_var.sql)
     assert parse_state.stat().st_mtime_ns == parsed_at
+    tonight = NEXT_DAY["run_date"]
     with psycopg.connect(built["url"]) as conn:
         (last_day,) = conn.execute("select max(date) from reporting.rpt_kennel_occupancy_daily").fetchone()
-    assert last_day == REFERENCE_DATE + dt.timedelta(days=1 + 90)
+        assert last_day == REFERENCE_DATE + dt.timedelta(days=1 + 90)
+        # the current occupancy was refreshed in place (CONCURRENTLY), not replaced, and shows tonight's stays
+        assert conn.execute(current).fetchone() == (view_before,)
+        shown, expected = conn.execute(
+            "select (select sum(occupied_count) from reporting.rpt_current_occupancy), "
+            "(select count(*) from marts.fct_reservation_history as stays "
+            " join marts.dim_resources as resources using (tenant_id, resource_id) "
+            " where stays.is_occupying and stays.start_date <= %(d)s and stays.end_date > %(d)s "
+            " and not resources.is_deleted)",
+            {"d": tonight},
+        ).fetchone()
+        assert shown == expected > 0
     assert models(result) == RUN_DATE_MODELS
     tests = {node.name for node in result.nodes if node.resource_type == "test"}
     assert "primary_key_rpt_kennel_occupancy_daily_tenant_id__suite_type__date" in tests

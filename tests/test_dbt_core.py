@@ -771,10 +771,14 @@ def test_a_pet_that_changes_owner_leaves_the_old_owner_s_row(warehouse):
 
 
 def test_current_occupancy_follows_a_new_run_date_without_a_full_refresh(warehouse):
-    """The run date is part of the materialized view's SQL: a build for the next day replaces
-    the view (its SQL changed) instead of refreshing the old query, and keeps its _for_tenant view."""
+    """The materialized view reads the run date from int_run_date: a build for the next day
+    refreshes it (CONCURRENTLY: the same relation, its SQL unchanged) to that day's stays, and
+    keeps its _for_tenant view."""
     url = warehouse["url"]
-    dbt_build(url, select="rpt_current_occupancy", vars={"run_date": "2026-03-16"}, target_path=warehouse["target"])
+    models = "int_run_date rpt_current_occupancy"
+    (view_before,) = rows(url, "select 'reporting.rpt_current_occupancy'::regclass::oid")
+    dbt_build(url, select=models, vars={"run_date": "2026-03-16"}, target_path=warehouse["target"])
+    assert rows(url, "select 'reporting.rpt_current_occupancy'::regclass::oid") == [view_before]
     found = {
         resource_id: (is_occupied, reservation_id, until)
         for resource_id, is_occupied, reservation_id, until in rows(
@@ -788,8 +792,8 @@ def test_current_occupancy_follows_a_new_run_date_without_a_full_refresh(warehou
     assert rows(url, "select count(*) from reporting.rpt_current_occupancy_for_tenant") == [(0,)]  # admin: no tenant
     comment = rows(url, "select obj_description('reporting.rpt_current_occupancy'::regclass, 'pg_class')")[0][0]
     assert comment.startswith("kennelworks sql=")
-    # the replacement has the unique index too, so the next build can refresh it CONCURRENTLY
+    # the unique index a refresh CONCURRENTLY needs
     unique = "select count(*) from pg_index where indisunique and indrelid = %s::regclass"
     assert rows(url, unique, "reporting.rpt_current_occupancy") == [(1,)]
-    dbt_build(url, select="rpt_current_occupancy", vars={"run_date": "2026-03-16"}, target_path=warehouse["target"])
+    dbt_build(url, select=models, vars={"run_date": "2026-03-16"}, target_path=warehouse["target"])
     assert rows(url, "select obj_description('reporting.rpt_current_occupancy'::regclass, 'pg_class')")[0][0] == comment

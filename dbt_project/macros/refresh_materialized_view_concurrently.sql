@@ -14,7 +14,7 @@
 
 {#-
     dbt refreshes an existing materialized view whenever its indexes are unchanged, even when
-    the model's SQL has changed (a new deploy, or a new run date baked into the text), so the
+    the model's SQL has changed (a new deploy; the run date is read from int_run_date), so the
     view would keep answering the old query until a --full-refresh. Each build records the
     md5 of the SQL it was built from in the view's comment; when the SQL differs, the view is
     replaced (dbt's replace: built aside, swapped by rename, in the model's transaction; the

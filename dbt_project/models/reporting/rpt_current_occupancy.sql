@@ -6,8 +6,14 @@
 -- One row per non-deleted resource: is it occupied tonight (the run date), by which stay
 -- and pet, until when. With several stays in one resource (capacity > 1) the one leaving
 -- last is shown (lower reservation_id on a tie) and occupied_count says how many there are.
--- A materialized view with a unique index: refreshed CONCURRENTLY, readers never wait.
+-- A materialized view with a unique index: refreshed CONCURRENTLY, readers never wait. The
+-- run date comes from int_run_date, not written into this text: a new text would replace
+-- the view every night instead of refreshing it.
 with
+
+run as (
+    select run_date from {{ ref('int_run_date') }}
+),
 
 resources as (
     select * from {{ ref('dim_resources') }}
@@ -33,8 +39,10 @@ tonight as (
     where
         stays.is_occupying
         and stays.resource_id is not null
-        and stays.start_date <= {{ run_date() }}
-        and stays.end_date > {{ run_date() }}
+        -- scalar subqueries: the date is known when the scan starts, which prunes the
+        -- partitions that begin after it
+        and stays.start_date <= (select run_date from run)
+        and stays.end_date > (select run_date from run)
 ),
 
 final as (

@@ -386,3 +386,21 @@ def test_a_patched_table_without_a_configured_index_gets_it_on_its_next_build(bu
     assert "int_payments_checked" in models(build(built))
     with psycopg.connect(url) as conn:
         assert indexed_columns(conn) == {"payment_id", "changed_at", "quarantine_reason"}
+
+
+def test_an_appended_table_without_its_configured_indexes_gets_them_on_its_next_build(built):
+    """The insert_new and sync strategies create the configured indexes their table lacks, as
+    patched_by_key does: the archive's key index (ON CONFLICT needs it) and its date index."""
+    url = built["url"]
+    of_archive = "from pg_index where indrelid = 'archive.financial_transactions'::regclass"
+    indexes = f"select array_agg(pg_get_indexdef(indexrelid) order by 1) {of_archive}"
+    with psycopg.connect(url) as conn:
+        (before,) = conn.execute(indexes).fetchone()
+        assert len(before) == 2
+        for (name,) in conn.execute(f"select indexrelid::regclass::text {of_archive}").fetchall():
+            conn.execute(f"drop index {name}")
+    build(built, changed_only=False)
+    with psycopg.connect(url) as conn:
+        (after,) = conn.execute(indexes).fetchone()
+    # the same definitions (the names may differ)
+    assert sorted(d.split(" USING ", 1)[1] for d in after) == sorted(d.split(" USING ", 1)[1] for d in before)

@@ -13,6 +13,8 @@
         {{ exceptions.raise_compiler_error("incremental_strategy insert_new needs a unique_key (" ~ target ~ ")") }}
     {%- endif -%}
     {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
+    {%- do kw_require_unique_index_config(keys, target) %}
+    {{ kw_missing_indexes_sql(target) }}
     {#- the columns the model's tests say are never null, declared so (tested_not_null.sql) -#}
     {{ kw_declare_not_null_sql(target, kw_tested_not_null(model)) }}
     insert into {{ target }} ({{ columns }})

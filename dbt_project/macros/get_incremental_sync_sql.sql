@@ -6,7 +6,7 @@
     views) survive and can be refreshed CONCURRENTLY, and readers are never blocked: every
     reporting table is built this way (a swap for a new table takes an ACCESS EXCLUSIVE lock,
     which waits for every query on the table and holds up every query after it). Needs the
-    unique index the model declares.
+    model to declare a unique index on its unique_key in `indexes`.
 -#}
 {% macro get_incremental_sync_sql(arg_dict) -%}
     {%- set target = arg_dict["target_relation"] -%}
@@ -20,14 +20,11 @@
     {%- set quoted = {} -%}
     {%- for name in names + keys -%}{%- do quoted.update({name: adapter.quote(name)}) -%}{%- endfor -%}
     {%- set updated = names | reject("in", keys) | list -%}
-    {%- if not kw_has_unique_index(target, keys) %}
-    {#- a table built before by another materialization (the model's declared indexes are
-        created with the table): ON CONFLICT needs the key's index, so it is added here; a
-        duplicate key in the table fails the build, naming the index -#}
-    {{ log(target ~ ": no unique index on (" ~ keys | join(", ") ~ "); creating it", info=True) }}
-    create unique index if not exists {{ adapter.quote(target.identifier ~ '__kw_sync_key') }}
-        on {{ target }} ({% for key in keys %}{{ quoted[key] }}{% if not loop.last %}, {% endif %}{% endfor %});
-    {%- endif %}
+    {#- the configured indexes the table lacks (it may have been built by another
+        materialization, or the config gained one since): ON CONFLICT needs the key's; a
+        duplicate key already in the table fails the build, naming the index -#}
+    {%- do kw_require_unique_index_config(keys, target) %}
+    {{ kw_missing_indexes_sql(target) }}
     {#- the columns the model's tests say are never null, declared so (tested_not_null.sql) -#}
     {{ kw_declare_not_null_sql(target, kw_tested_not_null(model)) }}
     {#- The difference first, in one hash join of the wanted rows and the table: the rows to

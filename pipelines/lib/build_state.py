@@ -57,9 +57,8 @@ $$;
 # every one of them declared NOT NULL by a validated constraint (PostgreSQL 18 sets attnotnull
 # for a NOT VALID one too, which leaves the rows already there unchecked); 'unique', a valid,
 # non-partial unique index on exactly those columns, in any order. The tests' macros read it
-# (key_tests.sql: a proven property is not scanned for), the materializations
-# (kw_has_unique_index: ON CONFLICT needs that index) and the planner (catalog_claims: a test
-# proven before the build is left out of it).
+# (key_tests.sql: a proven property is not scanned for), and the planner (catalog_claims: a
+# test proven before the build is left out of it).
 CATALOG_PROVES = "meta.catalog_proves(text, text[], text)"
 CATALOG_PROVES_BODY = """
     select case property

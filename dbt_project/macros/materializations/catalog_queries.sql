@@ -58,19 +58,16 @@
 {% endmacro %}
 
 
-{#- True when `relation` (a table, partitioned table or materialized view) has a valid,
-    non-partial unique index on exactly `columns` (plain columns, in any order): PostgreSQL
-    then rejects every duplicate key, and INSERT ... ON CONFLICT can name those columns. -#}
-{% macro kw_has_unique_index(relation, columns) %}
-    {{ return(kw_proves(relation, columns | map('lower') | list, 'unique')) }}
-{% endmacro %}
-
-
-{#- meta.catalog_proves (pipelines/lib/build_state.py: the one rule) of `relation`'s plain,
-    lower-case `columns`: 'unique' or 'not_null'. -#}
-{% macro kw_proves(relation, columns, property) %}
-    {{ return(kw_scalar("select meta.catalog_proves('" ~ relation ~ "', array['" ~ (columns | join("', '"))
-        ~ "']::text[], '" ~ property ~ "')")) }}
+{#- Raises unless the model's `indexes` config declares a unique index on exactly `keys`:
+    INSERT ... ON CONFLICT (the sync and insert_new strategies) needs one, and
+    kw_missing_indexes_sql creates it where the table lacks it. -#}
+{% macro kw_require_unique_index_config(keys, relation) %}
+    {%- set wanted = keys | map('lower') | sort | list -%}
+    {%- for index in config.get('indexes', []) if index.get('unique') and (index['columns'] | map('lower') | sort | list) == wanted -%}
+        {{ return(true) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error(relation ~ ": declare a unique index on (" ~ (keys | join(", "))
+        ~ ") in the model's `indexes`: INSERT ... ON CONFLICT needs it") }}
 {% endmacro %}
 
 

@@ -67,5 +67,7 @@
     {%- for name in names if not modules.re.fullmatch('[a-z_][a-z0-9_]*', name) -%}
         {{ return(false) }}
     {%- endfor -%}
-    {{ return(kw_proves(adapter.quote(model.schema) ~ '.' ~ adapter.quote(model.identifier), names, property)) }}
+    {%- set relation = adapter.quote(model.schema) ~ '.' ~ adapter.quote(model.identifier) -%}
+    {{ return(kw_scalar("select meta.catalog_proves('" ~ relation ~ "', array['" ~ (names | join("', '"))
+        ~ "']::text[], '" ~ property ~ "')")) }}
 {% endmacro %}

@@ -147,6 +147,15 @@ def seen_inputs(keys: Iterable[str], versions: Mapping[str, str | None]) -> dict
     return {key: versions.get(key) for key in sorted(keys)}
 
 
+def built_with_same_code(
+    uid: str, fingerprint: Mapping[str, str], records: Mapping[str, NodeRecord], missing: frozenset[str] = frozenset()
+) -> bool:
+    """Whether the node's last successful build had its current code and its relation still
+    exists (`missing`: the models whose relation does not)."""
+    record = records.get(uid)
+    return record is not None and uid not in missing and record.fingerprint == fingerprint.get(uid)
+
+
 def nodes_to_build(
     manifest: Mapping[str, Any],
     fingerprint: Mapping[str, str],
@@ -187,7 +196,7 @@ def nodes_to_build(
             return building[uid]
         node, record = nodes[uid], records.get(uid)
         changed = [parent for parent in parents(uid) if data_changes(parent)]
-        if record is None or uid in missing or record.fingerprint != fingerprint[uid]:
+        if not built_with_same_code(uid, fingerprint, records, missing):
             building[uid] = True
         elif is_view(node):
             new_date = calls_run_date(manifest, node) and record.inputs.get(RUN_DATE) != versions.get(RUN_DATE)
@@ -210,8 +219,7 @@ def scoped_tests(
         uid: records[uid].built_at
         for uid in build
         if nodes[uid]["resource_type"] == "test"
-        and uid in records
-        and records[uid].fingerprint == fingerprint[uid]
+        and built_with_same_code(uid, fingerprint, records)
         and records[uid].built_at
     }
 
@@ -263,8 +271,8 @@ def catalog_claims(
         if parent in sources:
             relation = (sources[parent]["schema"], sources[parent]["identifier"])
         else:
-            model, record = nodes.get(parent), records.get(parent)
-            unchanged = record is not None and record.fingerprint == fingerprint.get(parent) and parent not in missing
+            model = nodes.get(parent)
+            unchanged = built_with_same_code(parent, fingerprint, records, missing)
             if model is None or model["config"].get("materialized") not in IN_PLACE or not unchanged:
                 continue
             relation = (model["schema"], model["alias"])

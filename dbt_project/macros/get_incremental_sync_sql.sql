@@ -7,6 +7,11 @@
     reporting table is built this way (a swap for a new table takes an ACCESS EXCLUSIVE lock,
     which waits for every query on the table and holds up every query after it). Needs the
     model to declare a unique index on its unique_key in `indexes`.
+    Config `sync_scope` (optional) names a macro, called with the wanted rows' relation, that
+    returns none (the query returned every row: compare them all) or a condition on a row of
+    the table (alias `current`) true for exactly the rows the query covered this time: a
+    model that returns only the rows it changed (rpt_kennel_occupancy_daily) is compared to
+    those rows alone, and the rows of its scope it did not return are deleted.
 -#}
 {% macro get_incremental_sync_sql(arg_dict) -%}
     {%- set target = arg_dict["target_relation"] -%}
@@ -20,6 +25,7 @@
     {%- set quoted = {} -%}
     {%- for name in names + keys -%}{%- do quoted.update({name: adapter.quote(name)}) -%}{%- endfor -%}
     {%- set updated = names | reject("in", keys) | list -%}
+    {%- set scope = context[config.get('sync_scope')](source) if config.get('sync_scope') else none -%}
     {#- the configured indexes the table lacks (it may have been built by another
         materialization, or the config gained one since): ON CONFLICT needs the key's; a
         duplicate key already in the table fails the build, naming the index -#}
@@ -40,7 +46,12 @@
         current.kw_ctid,
         wanted.kw_wanted is not null as kw_wanted
     from (select *, true as kw_wanted from {{ source }}) as wanted
-    full join (select *, ctid as kw_ctid from {{ target }}) as current
+    full join (
+        select *, ctid as kw_ctid from {{ target }} as current
+        {%- if scope %}
+        where {{ scope }}
+        {%- endif %}
+    ) as current
         on {% for key in keys %}wanted.{{ quoted[key] }} = current.{{ quoted[key] }}{% if not loop.last %} and {% endif %}{% endfor %}
     where wanted.kw_wanted is null
         or current.kw_ctid is null

@@ -1,12 +1,17 @@
 {#-
     Change logs of the incremental-by-key materializations (patched_by_key,
-    partitioned_by_month). A build records, in its own transaction, the unique key (and the
-    columns of config `log_changes_of`) of every row it deletes and of every row it inserts,
-    stamped `logged_at` (the build's now()), in `<model>__changes`. Two kinds of reader:
+    partitioned_by_month). A build records, in its own transaction, every row it deletes
+    (`sign` -1) and every row it inserts (`sign` +1), as its unique key (and partition column)
+    and the columns of config `log_changes_of`, stamped `logged_at` (the build's now()), in
+    `<model>__changes`. A row rewritten unchanged is logged twice, -1 and +1. Three kinds of
+    reader:
     * a model that sums the table by one of those columns (int_activity_totals, by customer)
       re-derives only the groups in the log since its own watermark: the old group of a row
       that moved to another group, or left the table, is in the log, and nowhere else once
       the patch has committed (config `change_logs_of`: the models whose logs it reads);
+    * a model that counts the table's rows by those columns adds up the signs of the entries
+      since its watermark (the log's signed rows are exactly the table now minus the table
+      then: rpt_kennel_occupancy_daily, by tenant, suite type and night);
     * a test of the table that passed before tests only the rows logged since it passed
       (test_scope.sql).
 
@@ -19,10 +24,11 @@
 {% macro kw_change_log_days() %}{{ return(30) }}{% endmacro %}
 
 
-{#- The columns a model's change log holds: its unique key, then config `log_changes_of`. -#}
-{% macro kw_change_log_columns(unique_key) %}
-    {%- set columns = [unique_key] -%}
-    {%- for column in config.get('log_changes_of', []) if column not in columns -%}
+{#- The columns a model's change log holds (`node`: a graph node or `model`): its row
+    address (kw_row_address), then config `log_changes_of`; `sign` comes after them. -#}
+{% macro kw_change_log_columns(node) %}
+    {%- set columns = kw_row_address(node) -%}
+    {%- for column in node.config.get('log_changes_of', []) if column not in columns -%}
         {%- do columns.append(column) -%}
     {%- endfor -%}
     {{ return(columns) }}
@@ -46,7 +52,7 @@
     {%- set log = kw_change_log(target) -%}
     {%- if kw_recorded(log, 'since') is none -%}{{ return(false) }}{%- endif -%}
     {{ return(kw_column("select attname::text from pg_attribute where attrelid = '" ~ log
-        ~ "'::regclass and attnum > 0 and not attisdropped order by attnum") == ['logged_at'] + columns) }}
+        ~ "'::regclass and attnum > 0 and not attisdropped order by attnum") == ['logged_at'] + columns + ['sign']) }}
 {% endmacro %}
 
 
@@ -62,30 +68,32 @@
     {%- set log = kw_change_log(target) -%}
     drop table if exists {{ log }};
     create table {{ log }} as
-    select now() as logged_at, {{ columns | join(', ') }} from {{ target }} where false;
+    select now() as logged_at, {{ columns | join(', ') }}, 0::smallint as sign from {{ target }} where false;
     create index on {{ log }} (logged_at);
     comment on table {{ log }} is 'kennelworks change log of {{ target.identifier }}: since={{ since }}';
 {% endmacro %}
 
 
 {#- For a patch's transaction, before kw_apply_patch_sql: `columns` of the rows the patch
-    deletes (kw_changed's keys, as the table has them now) and of the rows it inserts
-    (kw_patch), and of the rows queries `also` select (partitions rebuilt), once each; then
-    the entries past kw_change_log_days() dropped (`by_index`: see kw_probe_by_index). -#}
-{% macro kw_change_log_write_sql(target, unique_key, columns, also=[], by_index=true) %}
+    deletes, signed -1 (kw_changed's keys as the table has them now, and the rows queries
+    `deleted_also` select: partitions replaced), and of the rows it inserts, signed +1 (query
+    `inserted`); then the entries past kw_change_log_days() dropped (`by_index`: see
+    kw_probe_by_index). Each side is a set (UNION): a row both deleted by key and in a replaced
+    partition is logged once. -#}
+{% macro kw_change_log_write_sql(target, unique_key, columns, inserted='select * from kw_patch', deleted_also=[], by_index=true) %}
     {%- set log = kw_change_log(target) -%}
+    {%- set listed = columns | join(', ') -%}
     insert into {{ log }}
-    select distinct now(), {{ columns | join(', ') }}
-    from (
-        select {{ columns | join(', ') }} from {{ target }} as current
+    select now(), {{ listed }}, -1 from (
+        select {{ listed }} from {{ target }} as current
         where current.{{ unique_key }} {{ '= any(array(select key from kw_changed))' if by_index else 'in (select key from kw_changed)' }}
-        union all
-        select {{ columns | join(', ') }} from kw_patch
-        {%- for query in also %}
-        union all
-        {{ query }}
+        {%- for query in deleted_also %}
+        union
+        select {{ listed }} from ({{ query }}) as deleted
         {%- endfor %}
-    ) as changed;
+    ) as deleted
+    union all
+    select now(), {{ listed }}, 1 from ({{ inserted }}) as inserted;
     delete from {{ log }} where logged_at < now() - interval '{{ kw_change_log_days() }} days';
 {% endmacro %}
 

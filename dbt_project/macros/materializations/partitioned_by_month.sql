@@ -24,9 +24,10 @@
       the patches, detaches and drops the old partitions and attaches the new ones, so
       readers wait milliseconds, never see half a build, and a failure anywhere leaves the
       previous table intact (leftover build tables are dropped by the next run).
-    * The same transaction logs the keys of every row it deletes or inserts, the rows of the
-      partitions it replaces included (change_log.sql), so tests that passed before test
-      only those rows (test_scope.sql); a full build empties the log.
+    * The same transaction logs every row it deletes or inserts, the rows of the partitions it
+      replaces included (change_log.sql: key, partition column, `log_changes_of`, signed), so
+      tests that passed before test only those rows (test_scope.sql) and a model counting the
+      table adds up the changes; a full build empties the log.
 -#}
 {% materialization partitioned_by_month, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
@@ -40,7 +41,7 @@
     {%- set patch_max_fraction = config.get('patch_max_fraction', 0.25) | float -%}
     {%- set range = config.get('partition_range', ['1990-01-01', '2100-01-01']) -%}
     {%- set months_var = config.get('months_var') -%}
-    {%- set logged_columns = kw_row_address(model) -%}
+    {%- set logged_columns = kw_change_log_columns(model) -%}
     {%- set forced_months = [] -%}
     {%- if months_var -%}
         {%- for month in var(months_var, []) -%}
@@ -212,9 +213,10 @@
         set local synchronous_commit = off;
         {%- if not full %}
         {#- the keys of every row deleted or inserted: patched, and in the partitions replaced -#}
-        {{ kw_change_log_write_sql(target, unique_key, logged_columns, also=[
-            'select ' ~ (logged_columns | join(', ')) ~ ' from kw_stage',
-            'select ' ~ (logged_columns | join(', ')) ~ ' from ' ~ target ~ ' where ' ~ kw_in_months(partition_by, months)], by_index=by_index) }}
+        {{ kw_change_log_write_sql(target, unique_key, logged_columns,
+            inserted='select * from kw_patch as patch where not ' ~ kw_in_months('patch.' ~ partition_by, months)
+                ~ ' union all select * from kw_stage',
+            deleted_also=['select * from ' ~ target ~ ' where ' ~ kw_in_months(partition_by, months)], by_index=by_index) }}
         {{ kw_apply_patch_sql(target, unique_key, 'not ' ~ kw_in_months('patch.' ~ partition_by, months), by_index) }}
         {%- endif %}
         select set_config('kennelworks.swap_started', clock_timestamp()::text, true);

@@ -32,7 +32,7 @@
     {%- set target = this.incorporate(type='table') -%}
     {%- set existing = load_cached_relation(this) -%}
     {%- set unique_key = config.require('unique_key') -%}
-    {%- set logged_columns = kw_change_log_columns(unique_key) -%}
+    {%- set logged_columns = kw_change_log_columns(model) -%}
     {%- set change_logs = config.get('change_logs_of', []) -%}
     {%- if change_logs -%}
         {%- set universe = kw_change_logs_sql(change_logs, unique_key) -%}

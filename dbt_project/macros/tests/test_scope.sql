@@ -84,7 +84,7 @@
     {%- endif -%}
     {%- set since = found.rows[0][0] -%}
     {%- set columns = kw_row_address(node) -%}
-    {%- set logged = ['select ' ~ (columns | join(', ')) ~ ' from ' ~ log ~ " where logged_at >= '" ~ since ~ "'::timestamptz"] -%}
+    {%- set logged = ['select distinct ' ~ (columns | join(', ')) ~ ' from ' ~ log ~ " where logged_at >= '" ~ since ~ "'::timestamptz"] -%}
     {%- if logs | length > 1 and found.rows[0][1] -%}
         {#- children of the parent keys changed or deleted since: one scan of the child, only
             on a night some parent row changed (a deleted parent orphans unchanged children) -#}

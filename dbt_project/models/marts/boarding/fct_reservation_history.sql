@@ -7,11 +7,14 @@
     months_var='reservation_months',
     partition_indexes=[['tenant_id', 'start_date'], ['tenant_id', 'resource_id', 'start_date'], ['reservation_id']],
     patch_max_fraction=0.25,
+    log_changes_of=['tenant_id', 'suite_type', 'end_date', 'is_occupying'],
     lock_timeout='5s',
 ) }}
 
 -- One row per reservation that passed the integrity checks (deleted ones included, flagged),
--- with the suite type it occupies. Range-partitioned by month of start_date.
+-- with the suite type it occupies. Range-partitioned by month of start_date. Its change log
+-- keeps what occupancy counts of every row it rewrites (log_changes_of), which
+-- rpt_kennel_occupancy_daily adds up instead of recounting its window.
 with
 
 reservations as (

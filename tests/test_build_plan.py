@@ -204,6 +204,9 @@ def test_a_test_that_passed_with_the_same_code_reads_only_the_rows_changed_since
     assert scoped_tests(MANIFEST, code, records, building) == {"test.shop.key_inc": "2026-12-05 03:00:00+00"}
     # a test without a record (it failed last time) reads every row
     assert scoped_tests(MANIFEST, code, {}, building) == {}
+    # and so does a test of a model built since with other code (a view logs no row it changes)
+    records["model.shop.inc"] = NodeRecord("an older version", {}, "2026-12-05 03:00:00+00")
+    assert scoped_tests(MANIFEST, code, records, building) == {}
 
 
 def generic_test(name: str, parent: str, test: str, config: dict | None = None, **kwargs) -> dict:

@@ -212,15 +212,24 @@ def nodes_to_build(
 def scoped_tests(
     manifest: Mapping[str, Any], fingerprint: Mapping[str, str], records: Mapping[str, NodeRecord], build: Iterable[str]
 ) -> dict[str, str]:
-    """The tests of this build that passed before with the same code, and when that pass was
-    recorded: each needs testing only on the rows changed since (dbt_project/macros/tests/test_scope.sql)."""
+    """The tests of this build that passed before with the same code, of models last built with
+    the same code, and when that pass was recorded: each needs testing only on the rows changed
+    since (dbt_project/macros/tests/test_scope.sql). A model's new code can change any row of a
+    view, which logs nothing (a table's full build starts its log afresh)."""
     nodes = manifest["nodes"]
+
+    def tests_same_models(uid: str) -> bool:
+        parents = nodes[uid]["depends_on"]["nodes"]
+        models = [parent for parent in parents if nodes.get(parent, {}).get("resource_type") == "model"]
+        return all(built_with_same_code(parent, fingerprint, records) for parent in models)
+
     return {
         uid: records[uid].built_at
         for uid in build
         if nodes[uid]["resource_type"] == "test"
         and built_with_same_code(uid, fingerprint, records)
         and records[uid].built_at
+        and tests_same_models(uid)
     }
 
 

@@ -48,11 +48,16 @@
     {%- endif -%}
     {%- set test, args = model.test_metadata.name, model.test_metadata.kwargs -%}
     {%- set node = graph.nodes.get(model.attached_node or '') -%}
-    {%- set log = kw_change_log_of(node) -%}
-    {%- if log is none -%}
+    {#- a view of one row per row of another model (config `rows_of`), joined to its parents
+        on their unique keys: its key repeats only where that model's does, in the rows that
+        model logged (its own key test covers the rest); no other test of it is scoped -#}
+    {%- set rows_of = node.config.get('rows_of') if node and node.resource_type == 'model' else none -%}
+    {%- set grain = graph.nodes.get('model.' ~ project_name ~ '.' ~ rows_of) if rows_of else node -%}
+    {%- set log = kw_change_log_of(grain) -%}
+    {%- if log is none or (rows_of and test != 'primary_key') -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set key = node.config.unique_key -%}
+    {%- set key = grain.config.unique_key -%}
     {%- set logs = [log] -%}
     {%- if test == 'relationships' -%}
         {%- set parents = model.depends_on.nodes | reject('equalto', model.attached_node) | list -%}
@@ -83,7 +88,7 @@
         {{ return(none) }}
     {%- endif -%}
     {%- set since = found.rows[0][0] -%}
-    {%- set columns = kw_row_address(node) -%}
+    {%- set columns = kw_row_address(grain) -%}
     {%- set logged = ['select distinct ' ~ (columns | join(', ')) ~ ' from ' ~ log ~ " where logged_at >= '" ~ since ~ "'::timestamptz"] -%}
     {%- if logs | length > 1 and found.rows[0][1] -%}
         {#- children of the parent keys changed or deleted since: one scan of the child, only

@@ -51,12 +51,30 @@ def test_first_load_lands_every_table_with_its_keys_and_watermark(pair):
         "_batch_id uuid",
         "_deleted_in_source_at timestamp with time zone",
     ]
-    # key, tenant, and when each row last changed (dbt's incremental models look rows up by it)
+    # key, tenant, when each row last changed and each reference to another table (dbt's
+    # incremental models look rows up by these: the changed ones, those of changed parents)
     assert scalar(
         warehouse,
         "select array_agg(indexname::text order by indexname) from pg_indexes "
         "where schemaname = 'raw' and tablename = 'reservations'",
-    ) == ["reservations_changed_at_idx", "reservations_pkey", "reservations_tenant_id_idx"]
+    ) == [
+        "reservations_changed_at_idx",
+        "reservations_customer_id_idx",
+        "reservations_pet_id_idx",
+        "reservations_pkey",
+        "reservations_resource_id_idx",
+        "reservations_service_id_idx",
+        "reservations_tenant_id_idx",
+    ]
+    # a column that names no table of the source (audit_log.record_id) gets no index
+    assert (
+        scalar(
+            warehouse,
+            "select count(*) from pg_indexes "
+        "where schemaname = 'raw' and tablename = 'audit_log' and indexdef like '%record_id%'",
+        )
+        == 0
+    )
     # every raw table has planner statistics when the load commits: a build started before
     # autovacuum analyzed them planned blind (10x slower)
     unanalyzed = scalar(

@@ -18,21 +18,48 @@ with
 changing_rows as not materialized (
     select * from {{ rows }}
 ),
+{%- for parent in parents %}
+
+-- the parent's rows changed since the build's watermark, then the rows naming them, found
+-- by the reference's index in raw: a join of the two reached no raw index through the
+-- staging view (1.8M invoice lines scanned for a night's 1,100 changed invoices, 0.3 s at
+-- scale 1), and with the key filter inside a join the planner looped over the parents
+-- (8 s); apart, each is small and they are hashed
+changed_parents_{{ loop.index }} as materialized (
+    select parent.{{ parent['on'] }}, {{ kw_extraction_changed_at('parent') if parent.get('staging') else 'parent.changed_at' }} as changed_at
+    from {{ parent['relation'] }} as parent
+    where {{ kw_extraction_changed_at('parent') if parent.get('staging') else 'parent.changed_at' }} > {{ kw_changes_since() }}
+),
+
+rows_of_changed_parents_{{ loop.index }} as materialized (
+    select changing_rows.{{ key }}{% if parent['on'] != key %}, changing_rows.{{ parent['on'] }}{% endif %}
+    from changing_rows
+    where changing_rows.{{ parent['on'] }} = any(array(select {{ parent['on'] }} from changed_parents_{{ loop.index }}))
+),
+{%- endfor %}
 
 causes as (
     select {{ key }}, {{ kw_extraction_changed_at('changing_rows') }} as changed_at
     from changing_rows
     {%- for parent in parents %}
     union all
-    select changing_rows.{{ key }}, {{ kw_extraction_changed_at('parent') if parent.get('staging') else 'parent.changed_at' }}
-    from changing_rows
-    inner join {{ parent['relation'] }} as parent
-        on changing_rows.{{ parent['on'] }} = parent.{{ parent['on'] }}
+    select rows_of_changed.{{ key }}, changed.changed_at
+    from rows_of_changed_parents_{{ loop.index }} as rows_of_changed
+    inner join changed_parents_{{ loop.index }} as changed
+        on rows_of_changed.{{ parent['on'] }} = changed.{{ parent['on'] }}
     {%- endfor %}
 )
 
 select * from causes
 {% endmacro %}
+
+
+{#- The watermark of the build reading the changes (kw_stage_changed_keys sets it for its
+    transaction); unset, every change. A view of changes returns those since then: filtering
+    it on changed_at alone left each parent's branch a join, which no raw index serves. -#}
+{% macro kw_changes_since() -%}
+    coalesce(nullif(current_setting('kennelworks.changes_since', true), '')::timestamptz, '-infinity'::timestamptz)
+{%- endmacro %}
 
 
 {#- When a staging row last changed for the warehouse: its extraction, or its deletion in the source.

@@ -44,6 +44,7 @@
 {% macro kw_stage_changed_keys(universe, unique_key, changed_at, watermark) %}
     {%- set limit = kw_watermark_limit() -%}
     {% call statement('changed_keys') %}
+        select set_config('kennelworks.changes_since', '{{ watermark }}', true);  -- kw_changes_since()
         drop table if exists kw_changed;
         create temp table kw_changed as
         select distinct on ({{ unique_key }}) {{ unique_key }} as key, {{ changed_at }} as changed_at

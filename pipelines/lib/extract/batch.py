@@ -194,20 +194,30 @@ class Batch:
         self._build_change_index()
 
     def _build_change_index(self) -> None:
-        """An index on when each row last changed for the warehouse (CHANGED_AT).
+        """Indexes on when each row last changed for the warehouse (CHANGED_AT), and on each
+        column naming a row of another table (TableSpec.references).
 
         dbt's incremental models start from the rows changed since their last build
         (`int_*_changes` views filter staging on this very expression, which the planner
         matches through the view): at scale 1 the index turns a 340 ms scan of 3M activities
         into a lookup of the day's 2,000, for each of the two models that read them. It costs
-        0.9 s on a first load of those 3M rows. `if not exists`: a warehouse landed before
-        the index gets it at its next load.
+        0.9 s on a first load of those 3M rows. The same views find the rows whose parent
+        changed by the parent's key (kw_change_causes): the lines of a night's 1,100 changed
+        invoices through the invoice_id index instead of a scan of 1.8M lines (0.3 s at
+        scale 1). `if not exists`: a warehouse landed before an index gets it at its next load.
         """
         self.warehouse.execute(
             sql.SQL("create index if not exists {} on {} (({}))").format(
                 sql.Identifier(f"{self.spec.name}_changed_at_idx"), self.raw, CHANGED_AT
             )
         )
+        for column in self.spec.references:
+            if column in self.names:
+                self.warehouse.execute(
+                    sql.SQL("create index if not exists {} on {} ({})").format(
+                        sql.Identifier(f"{self.spec.name}_{column}_idx"), self.raw, sql.Identifier(column)
+                    )
+                )
 
     def incremental(self, raw_columns: list[Column], lower: datetime | None, reconcile: bool) -> Counts:
         """Upsert the changed rows; only rows that really differ are written."""

@@ -36,6 +36,9 @@ class TableSpec:
     primary_key: tuple[str, ...]
     watermark_column: str = "updated_at"
     lookback: timedelta | None = None
+    # the columns naming a row of another source table (`customer_id` -> customers; tenant_id
+    # has an index of its own)
+    references: tuple[str, ...] = ()
 
     @property
     def raw_name(self) -> str:
@@ -44,8 +47,18 @@ class TableSpec:
 
 def _build() -> dict[str, TableSpec]:
     specs = {}
+    names = {table.name for table in metadata.sorted_tables}
     for table in metadata.sorted_tables:
-        specs[table.name] = TableSpec(name=table.name, primary_key=primary_key(table))
+        key = primary_key(table)
+        references = tuple(
+            column.name
+            for column in table.columns
+            if column.name.endswith("_id")
+            and f"{column.name[:-3]}s" in names
+            and column.name != "tenant_id"
+            and column.name not in key
+        )
+        specs[table.name] = TableSpec(name=table.name, primary_key=key, references=references)
     return specs
 
 

@@ -5,7 +5,7 @@
 {{ config(materialized='view') }}
 
 {{ kw_change_causes(ref('stg_app__activities'), 'activity_id', [
-    {'relation': ref('int_customers_checked'), 'on': 'customer_id'},
+    {'relation': ref('int_customer_changes'), 'on': 'customer_id'},
     {'relation': ref('int_teams_checked'), 'on': 'team_id'},
-    {'relation': ref('int_pets_checked'), 'on': 'pet_id'},
+    {'relation': ref('int_pet_changes'), 'on': 'pet_id'},
 ]) }}

@@ -4,5 +4,5 @@
 {{ config(materialized='view') }}
 
 {{ kw_change_causes(ref('stg_app__customer_stats'), 'customer_id', [
-    {'relation': ref('int_customers_checked'), 'on': 'customer_id'},
+    {'relation': ref('int_customer_changes'), 'on': 'customer_id'},
 ]) }}

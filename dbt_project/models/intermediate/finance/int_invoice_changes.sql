@@ -7,6 +7,6 @@
 
 {{ kw_change_causes(ref('stg_app__invoices'), 'invoice_id', [
     {'relation': ref('stg_app__tenants'), 'on': 'tenant_id', 'staging': true},
-    {'relation': ref('int_customers_checked'), 'on': 'customer_id'},
+    {'relation': ref('int_customer_changes'), 'on': 'customer_id'},
     {'relation': ref('int_reservations_checked'), 'on': 'reservation_id'},
 ]) }}

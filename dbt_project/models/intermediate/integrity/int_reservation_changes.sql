@@ -5,8 +5,8 @@
 
 {{ kw_change_causes(ref('stg_app__reservations'), 'reservation_id', [
     {'relation': ref('stg_app__tenants'), 'on': 'tenant_id', 'staging': true},
-    {'relation': ref('int_customers_checked'), 'on': 'customer_id'},
-    {'relation': ref('int_pets_checked'), 'on': 'pet_id'},
-    {'relation': ref('int_resources_checked'), 'on': 'resource_id'},
+    {'relation': ref('int_customer_changes'), 'on': 'customer_id'},
+    {'relation': ref('int_pet_changes'), 'on': 'pet_id'},
+    {'relation': ref('int_resource_changes'), 'on': 'resource_id'},
     {'relation': ref('stg_app__services'), 'on': 'service_id', 'staging': true},
 ]) }}

@@ -6,9 +6,11 @@
 {{ config(
     materialized='patched_by_key',
     unique_key='resource_id',
-    changes_from='int_resources_checked',
+    changes_from='int_resource_changes',
     indexes=[{'columns': ['resource_id'], 'unique': True}],
 ) }}
+
+-- depends_on: {{ ref('int_resource_changes') }}
 
 with
 

@@ -7,9 +7,11 @@
 {{ config(
     materialized='patched_by_key',
     unique_key='customer_id',
-    changes_from='int_customers_checked',
+    changes_from='int_customer_changes',
     indexes=[{'columns': ['customer_id'], 'unique': True}],
 ) }}
+
+-- depends_on: {{ ref('int_customer_changes') }}
 
 with
 

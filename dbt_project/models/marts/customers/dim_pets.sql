@@ -4,9 +4,11 @@
 {{ config(
     materialized='patched_by_key',
     unique_key='pet_id',
-    changes_from='int_pets_checked',
+    changes_from='int_pet_changes',
     indexes=[{'columns': ['pet_id'], 'unique': True}],
 ) }}
+
+-- depends_on: {{ ref('int_pet_changes') }}
 
 with
 

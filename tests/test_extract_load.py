@@ -71,7 +71,7 @@ def test_first_load_lands_every_table_with_its_keys_and_watermark(pair):
         scalar(
             warehouse,
             "select count(*) from pg_indexes "
-        "where schemaname = 'raw' and tablename = 'audit_log' and indexdef like '%record_id%'",
+            "where schemaname = 'raw' and tablename = 'audit_log' and indexdef like '%record_id%'",
         )
         == 0
     )

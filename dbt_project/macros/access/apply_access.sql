@@ -9,7 +9,8 @@
     readers' privileges already in place are left alone. What is in place is read in one
     catalog query (kw_access_state).
 
-    * tables with tenant_id: RLS enabled AND forced (the owner is filtered too);
+    * tables with tenant_id (a model's change log too): RLS enabled AND forced (the owner is
+      filtered too);
       the transformer sees every row (builds), analyst and finance_reader every row,
       tenant analysts only the tenants their role is a member of (security.tenant_members);
     * views: security_invoker, so the caller's own grants and policies apply underneath;
@@ -55,6 +56,11 @@
     {%- for role in granted %}
     grant select on {{ relation }} to {{ role }};
     {%- endfor %}
+    {%- endif %}
+    {#- a model's change log (change_log.sql) holds its rows' columns, tenant_id among them
+        (the reservation history's): the same rules as the model's relation -#}
+    {%- if relation == this and materialized in ('patched_by_key', 'partitioned_by_month') %}
+    {{ apply_access(kw_change_log(relation)) }}
     {%- endif %}
     {%- endif -%}
 {%- endmacro %}

@@ -26,6 +26,7 @@ REFERENCE_DATE = dt.date(2026, 6, 30)
 OCCUPANCY = "+rpt_kennel_occupancy_daily"
 TABLE = "reporting.rpt_kennel_occupancy_daily"
 LOG = "marts.fct_reservation_history__changes"
+WATERMARK = "watermark_fct_reservation_history__changes"
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +104,7 @@ def expected_rows(url: str, run_date: dt.date) -> set[tuple]:
 
 def recorded(url: str) -> dict[str, str]:
     (comment,) = fetch(url, f"select obj_description('{TABLE}'::regclass)")[0]
-    return dict(part.split("=", 1) for part in comment.removeprefix("kennelworks occupancy: ").split("; "))
+    return dict(part.split("=", 1) for part in comment.removeprefix("kennelworks log reader: ").split("; "))
 
 
 def counted_from_the_log(state) -> bool:
@@ -137,10 +138,10 @@ def test_nights_of_app_traffic_are_added_up_from_the_history_s_log(warehouse):
     for _ in range(2):
         simulate(warehouse["ops"], days=1)  # bookings, reschedules, cancellations, purges
         load_all(warehouse["ops"], warehouse["url"])
-        before = recorded(warehouse["url"])["watermark"]
+        before = recorded(warehouse["url"])[WATERMARK]
         next_night(warehouse)
         assert counted_from_the_log(warehouse)
-        assert recorded(warehouse["url"])["watermark"] > before
+        assert recorded(warehouse["url"])[WATERMARK] > before
         assert_counts_exact(warehouse)
 
 

@@ -1,21 +1,17 @@
 {#-
     How rpt_kennel_occupancy_daily keeps its counts without recounting its window every night.
 
-    Each build records in the table's comment what its counts stand for: the position of the
-    reservation history's change log they include (`watermark`, a logged_at), the run date of
+    Each build records in the table's comment what its counts stand for (log_readers.sql):
+    the newest entry of the reservation history's change log they include, the run date of
     their window, and `max_nights`, no shorter than any occupying stay of the history. The
     next build (kw_occupancy_previous) starts from the counts in the table and adds the signs
-    of the log's entries since that watermark, night by night: the log holds every row the
+    of the log's entries since, night by night: the log holds every row the
     history deleted (-1) and inserted (+1) since, so the sum is exactly the history now minus
     the history then (change_log.sql). Nights new to the window are counted from the stays
     that can reach them: a stay occupying night d started after d - max_nights. Anything else
     counts the whole window again: a first build, --full-refresh, a run date earlier than the
-    recorded one, a log that does not reach back to the watermark (the history's full builds
+    recorded one, a log that does not reach back to the record (the history's full builds
     empty it), or no record.
-
-    Writers of the log wait from the pre-hook (kw_occupancy_hold_log) until this build
-    commits, so the watermark the post-hook records (kw_occupancy_record) is exactly what the
-    build read.
 -#}
 
 {#- The history's change log, and the columns this model reads from it. -#}
@@ -28,55 +24,21 @@
 {% endmacro %}
 
 
-{#- At the model's render: what the table's counts stand for ({watermark, run_date,
-    max_nights}) when this build can start from them; none (the reason logged) when it counts
-    every night. The decision is kept in the session for the sync's scope and the post-hook
-    (kw_occupancy_decided), which run later in the same build and must agree with it. -#}
+{#- At the model's render: the record ({watermark_<log>, run_date, max_nights}) when this
+    build can start from the counts the table holds, else none (log_readers.sql). -#}
 {% macro kw_occupancy_previous() %}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set recorded = {} -%}
-    {%- set reason = none -%}
-    {%- if not is_incremental() -%}
-        {%- set reason = 'a first build or a full refresh' -%}
-    {%- else -%}
-        {%- for name in ['watermark', 'run_date', 'max_nights'] -%}
-            {%- do recorded.update({name: kw_recorded(this, name)}) -%}
-        {%- endfor -%}
-        {%- set history_log = kw_occupancy_log() -%}
-        {%- set missing = kw_occupancy_log_columns() | reject('in', kw_column(
-            "select attname::text from pg_attribute where attrelid = to_regclass('" ~ history_log
-            ~ "') and attnum > 0 and not attisdropped")) | list -%}
-        {%- if none in recorded.values() -%}
-            {%- set reason = 'no record of what its counts stand for' -%}
-        {%- elif missing -%}
-            {%- set reason = 'the history\'s change log lacks ' ~ (missing | join(', ')) -%}
-        {%- elif not kw_scalar("select true where true" ~ kw_logs_complete_since_sql([history_log], "'" ~ recorded.watermark ~ "'::timestamptz")) -%}
-            {%- set reason = 'the history\'s change log starts after ' ~ recorded.watermark -%}
-        {%- elif not kw_scalar("select " ~ run_date() ~ " >= '" ~ recorded.run_date ~ "'::date") -%}
-            {%- set reason = 'the run date is before ' ~ recorded.run_date -%}
-        {%- endif -%}
+    {%- set recorded, reason = kw_log_reader_recorded([[kw_occupancy_log(), kw_occupancy_log_columns()]], ['run_date', 'max_nights']) -%}
+    {%- if not reason and not kw_scalar("select " ~ run_date() ~ " >= '" ~ recorded.run_date ~ "'::date") -%}
+        {%- set reason = 'the run date is before ' ~ recorded.run_date -%}
     {%- endif -%}
-    {%- set previous = none if reason else recorded -%}
-    {%- if reason -%}
-        {{ log(this.identifier ~ ": counting every night (" ~ reason ~ ")", info=True) }}
-    {%- endif -%}
-    {%- do run_query("select set_config('kennelworks.occupancy_previous', '" ~ (tojson(previous) if previous else '') ~ "', false)") -%}
-    {{ return(previous) }}
+    {{ return(kw_log_reader_decide(recorded, reason)) }}
 {% endmacro %}
 
 
-{#- The decision kw_occupancy_previous took for this build. -#}
-{% macro kw_occupancy_decided() %}
-    {%- set kept = kw_scalar("select current_setting('kennelworks.occupancy_previous', true)") -%}
-    {{ return(fromjson(kept) if kept else none) }}
-{% endmacro %}
-
-
-{#- Pre-hook: no build of the history writes its log until this build commits. -#}
+{#- Pre-hook (log_readers.sql). -#}
 {% macro kw_occupancy_hold_log() %}
-    {%- if execute -%}
-    lock table {{ kw_occupancy_log() }} in share mode
-    {%- endif -%}
+    {{ return(kw_log_reader_hold([kw_occupancy_log()])) }}
 {% endmacro %}
 
 
@@ -84,7 +46,7 @@
     count of every night; else the nights that left the window, the suite types rewritten
     whole (kw_occupancy_rewritten_suite_types) and the rows the build returned. -#}
 {% macro kw_occupancy_sync_scope(wanted) %}
-    {%- set previous = kw_occupancy_decided() -%}
+    {%- set previous = kw_log_reader_decided() -%}
     {%- if previous is none -%}{{ return(none) }}{%- endif -%}
     {{ return("current.date < (" ~ run_date() ~ " - interval '1 year')::date"
         ~ " or (current.tenant_id, current.suite_type) in (" ~ kw_occupancy_rewritten_suite_types(previous) ~ ")"
@@ -115,23 +77,18 @@
 {% endmacro %}
 
 
-{#- Post-hook: what the counts now stand for, in the table's comment. The log position is its
-    newest entry (the lock kept it as the build read it), or when empty the time it is
-    complete since; max_nights grows with the longest stay the log brought in. -#}
+{#- Post-hook: what the counts now stand for (log_readers.sql); max_nights grows with the
+    longest stay the log brought in. -#}
 {% macro kw_occupancy_record() %}
     {%- if not execute -%}{{ return('') }}{%- endif -%}
-    {%- set history_log = kw_occupancy_log() -%}
-    {%- set previous = kw_occupancy_decided() -%}
+    {%- set previous = kw_log_reader_decided() -%}
     {%- if previous -%}
-        {%- set longest = "select greatest(" ~ previous.max_nights ~ ", max(end_date - start_date)) from " ~ history_log
-            ~ " where sign = 1 and is_occupying and logged_at > '" ~ previous.watermark ~ "'::timestamptz" -%}
+        {%- set longest = "select greatest(" ~ previous.max_nights ~ ", max(end_date - start_date)) from "
+            ~ kw_log_reader_entries(kw_occupancy_log(), previous) ~ " as logged where sign = 1 and is_occupying" -%}
     {%- else -%}
         {%- set longest = "select coalesce(max(end_date - start_date), 0) from " ~ ref('fct_reservation_history') ~ " where is_occupying" -%}
     {%- endif -%}
-    {%- set state = kw_scalar("select format('watermark=%s; run_date=%s; max_nights=%s', "
-        ~ "coalesce((select max(logged_at) from " ~ history_log ~ ")::text, substring(obj_description('" ~ history_log ~ "'::regclass, 'pg_class') from 'since=([^;]+)')), "
-        ~ run_date() ~ ", (" ~ longest ~ "))") -%}
-    comment on table {{ this }} is 'kennelworks occupancy: {{ state }}'
+    {{ return(kw_log_reader_record([kw_occupancy_log()], {'run_date': run_date(), 'max_nights': longest})) }}
 {% endmacro %}
 
 

@@ -53,10 +53,9 @@ capacity as (
 -- added up per night the window had then and has still.
 logged_changes as (
     select logged.tenant_id, logged.suite_type, logged.start_date, logged.end_date, logged.sign
-    from {{ kw_occupancy_log() }} as logged
+    from {{ kw_log_reader_entries(kw_occupancy_log(), previous) }} as logged
     where
-        logged.logged_at > '{{ previous.watermark }}'::timestamptz
-        and logged.is_occupying
+        logged.is_occupying
         and logged.end_date > logged.start_date
 ),
 

@@ -6,7 +6,9 @@
     customers were quarantined (int_activities_checked), so those customers are absent.
     display_name is first name + last initial: no e-mail or phone reaches reporting.
     all_time comes from int_activity_totals, the week and month from the recent activities
-    (macro kw_period_distances), so a build does not read every activity.
+    (macro kw_period_distances), so a build does not read every activity. A nightly build
+    re-derives only the customers whose rows can have changed and writes only their rows
+    (macros/engagement/leaderboard_changes.sql); a new week or month recomputes everyone.
 -#}
 {{
     config(
@@ -14,24 +16,37 @@
         incremental_strategy='sync',
         unique_key=['tenant_id', 'period_type', 'customer_id'],
         indexes=[{'columns': ['tenant_id', 'period_type', 'customer_id'], 'unique': True}],
+        sync_scope='kw_leaderboard_sync_scope',
+        pre_hook="{{ kw_leaderboard_hold_logs() }}",
+        post_hook="{{ kw_leaderboard_record() }}",
     )
 }}
+{%- set previous = kw_leaderboard_previous() %}
+{%- set only_changed = ("customer_id = any(array(select customer_id from changed_customers))") if previous else "true" %}
 
 with
+{%- if previous %}
+
+changed_customers as materialized (
+    {{ kw_leaderboard_changed_customers(previous) }}
+),
+{%- endif %}
 
 -- not materialized: read twice, each time for a date range through the activity_date index
 -- (a CTE read twice is otherwise materialized: all 3M activities written out first)
 activities as not materialized (
     select * from {{ ref('fct_activities') }}
-    where not is_deleted
+    where not is_deleted and {{ only_changed }}
 ),
 
 customers as (
-    select * from {{ ref('stg_app__customers') }}
+    select * from {{ ref('dim_customers') }}
+    where {{ only_changed }}
 ),
 
 activity_totals as (
     select * from {{ ref('int_activity_totals') }}
+    where {{ only_changed }}
 ),
 
 periods as (

@@ -1,0 +1,134 @@
+"""int_leaderboard_customer_distances re-derives only the customers whose rows can have
+changed (dbt_project/macros/engagement/leaderboard_changes.sql): after each kind of change,
+the table a nightly build leaves equals the one a full rebuild computes from scratch.
+
+One source at scale 0.01, extracted and built once for the module (the leaderboards and what
+they read). Each test changes raw the way a load would (rows stamped as just extracted),
+builds with the next run date, and compares the table with its --full-refresh rebuild.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import psycopg
+import pytest
+
+from pipelines.lib.dbt import dbt_build
+from pipelines.lib.extract import load_all
+from pipelines.source.generate import generate
+from pipelines.source.simulate import simulate
+
+REFERENCE_DATE = dt.date(2026, 6, 23)  # a Tuesday: the next nights stay in the same week and month
+LEADERBOARD = "+rpt_leaderboard_customers"
+TABLE = "intermediate.int_leaderboard_customer_distances"
+
+
+@pytest.fixture(scope="module")
+def warehouse(make_database, tmp_path_factory):
+    ops, url = make_database("lb_ops"), make_database("lb_wh")
+    target = tmp_path_factory.mktemp("dbt_leaderboard")
+    generate(ops, scale=0.01, seed=5, reference_date=REFERENCE_DATE)
+    load_all(ops, url)
+    state = {"ops": ops, "url": url, "target": target, "run_date": REFERENCE_DATE}
+    build(state, REFERENCE_DATE)
+    return state
+
+
+def build(state, run_date: dt.date, select: str = LEADERBOARD, full_refresh: bool = False):
+    state["run_date"] = run_date
+    return dbt_build(
+        state["url"], select=select, vars={"run_date": run_date.isoformat()},
+        target_path=state["target"], full_refresh=full_refresh,
+    )  # fmt: skip
+
+
+def fetch(url: str, sql: str, params=None) -> list[tuple]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def rows(url: str, table: str = TABLE) -> set[tuple]:
+    return set(fetch(url, f"select * from {table}"))
+
+
+def only_changed_customers(state) -> bool:
+    """Whether the last build re-derived only the changed customers (else every customer)."""
+    results = json.loads((state["target"] / "run_results.json").read_text())["results"]
+    code = next(r["compiled_code"] for r in results if r["unique_id"].endswith(".int_leaderboard_customer_distances"))
+    return "changed_customers" in code
+
+
+def assert_equals_a_full_rebuild(state) -> None:
+    """The table and the leaderboard on it, then both rebuilt from scratch: nothing differs."""
+    url = state["url"]
+    nightly, board = rows(url), rows(url, "reporting.rpt_leaderboard_customers")
+    build(
+        state,
+        state["run_date"],
+        select="int_leaderboard_customer_distances rpt_leaderboard_customers",
+        full_refresh=True,
+    )
+    rebuilt = rows(url)
+    assert nightly == rebuilt, (sorted(nightly - rebuilt)[:3], sorted(rebuilt - nightly)[:3])
+    assert board == rows(url, "reporting.rpt_leaderboard_customers")
+
+
+def next_night(state) -> None:
+    build(state, state["run_date"] + dt.timedelta(days=1))
+
+
+def test_a_night_of_walks_rederives_only_their_customers(warehouse):
+    simulate(warehouse["ops"], days=1)
+    load_all(warehouse["ops"], warehouse["url"])
+    next_night(warehouse)
+    assert only_changed_customers(warehouse)
+    assert_equals_a_full_rebuild(warehouse)
+
+
+def test_walks_moved_deleted_renamed_and_dated_ahead_are_all_counted(warehouse):
+    url = warehouse["url"]
+    day = warehouse["run_date"] + dt.timedelta(days=1)
+    with psycopg.connect(url) as conn:
+        walks = conn.execute(
+            "select id, customer_id, tenant_id from raw.activities where deleted_at is null and activity_date >= %s "
+            "order by id limit 3",
+            (warehouse["run_date"] - dt.timedelta(days=6),),
+        ).fetchall()
+        (moved, _, tenant_id), (deleted, _, _), (ahead, _, _) = walks
+        # a walk moved to another customer of its tenant: both customers' rows change
+        conn.execute(
+            "update raw.activities set customer_id = (select id from raw.customers where tenant_id = %s "
+            " and deleted_at is null and id <> raw.activities.customer_id order by id limit 1), pet_id = null, "
+            " _extracted_at = now() where id = %s",
+            (tenant_id, moved),
+        )
+        conn.execute("update raw.activities set deleted_at = now(), _extracted_at = now() where id = %s", (deleted,))
+        # dated the day after the next run date: it counts from the night after
+        conn.execute(
+            "update raw.activities set activity_date = %s, _extracted_at = now() where id = %s",
+            (day + dt.timedelta(days=1), ahead),
+        )
+        # a customer renamed: display_name follows
+        conn.execute(
+            "update raw.customers set first_name = 'Renamed', _extracted_at = now() "
+            "where id = (select min(customer_id::text)::uuid from intermediate.int_leaderboard_customer_distances)"
+        )
+    next_night(warehouse)
+    assert only_changed_customers(warehouse)
+    assert fetch(url, f"select count(*) from {TABLE} where display_name like 'Renamed %%'")[0][0] > 0
+    assert_equals_a_full_rebuild(warehouse)
+    next_night(warehouse)  # the walk dated ahead now counts
+    assert only_changed_customers(warehouse)
+    assert_equals_a_full_rebuild(warehouse)
+
+
+def test_a_new_week_or_an_earlier_run_date_recomputes_every_customer(warehouse):
+    monday = warehouse["run_date"] + dt.timedelta(days=7 - warehouse["run_date"].weekday())
+    build(warehouse, monday)
+    assert not only_changed_customers(warehouse)
+    assert_equals_a_full_rebuild(warehouse)
+    build(warehouse, monday - dt.timedelta(days=2))
+    assert not only_changed_customers(warehouse)
+    assert_equals_a_full_rebuild(warehouse)

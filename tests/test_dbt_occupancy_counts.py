@@ -221,6 +221,21 @@ def test_a_full_build_of_the_history_empties_its_log_and_the_next_build_counts_e
     assert_counts_exact(warehouse)
 
 
+def test_counts_recorded_by_other_sql_are_counted_again(warehouse):
+    """The record names the SQL the counts come from: counts of an older version of the model
+    are not started from (a deploy of new counting rules counts every night once)."""
+    url = warehouse["url"]
+    with psycopg.connect(url) as conn:
+        (comment,) = conn.execute(f"select obj_description('{TABLE}'::regclass)").fetchone()
+        older = comment.replace(f"code={recorded(url)['code']}", "code=0123456789abcdef")
+        conn.execute(f"comment on table {TABLE} is '{older}'")
+    next_night(warehouse)
+    assert not counted_from_the_log(warehouse)
+    assert_counts_exact(warehouse)
+    next_night(warehouse)
+    assert counted_from_the_log(warehouse)
+
+
 def test_a_failed_build_leaves_the_counts_and_their_record_as_they_were(warehouse):
     url = warehouse["url"]
     before_rows, before_record = table_rows(url), recorded(url)

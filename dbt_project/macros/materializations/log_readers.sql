@@ -9,8 +9,9 @@
       include (`watermark_<log>`), and the model's own fields (its run date, ...);
     * at the model's render, kw_log_reader_recorded reads that record and says whether this
       build can start from it: not after a first build or a --full-refresh, nor without a
-      record, nor when a log lacks the columns the model reads or no longer reaches back to the
-      watermark (a full build of the logged table empties its log); the model adds its own
+      record, nor when the model's SQL file changed since (`code`), nor when a log lacks the
+      columns the model reads or no longer reaches back to the watermark (a full build of the
+      logged table empties its log); the model adds its own
       conditions, then kw_log_reader_decide keeps the decision in the session, where the
       sync's scope (config `sync_scope`) and the post-hook read it (kw_log_reader_decided):
       all three must agree, and only the render may decide;
@@ -31,6 +32,9 @@
     {%- endfor -%}
     {%- if none in recorded.values() -%}
         {{ return([none, 'no record of what its rows stand for']) }}
+    {%- endif -%}
+    {%- if kw_recorded(this, 'code') != kw_log_reader_code() -%}
+        {{ return([none, 'its SQL changed since its rows were computed']) }}
     {%- endif -%}
     {%- for log, columns in logs -%}
         {%- set missing = columns | reject('in', kw_column("select attname::text from pg_attribute where attrelid = to_regclass('"
@@ -78,6 +82,11 @@
 {% endmacro %}
 
 
+{#- The model's own SQL file, as the record keeps it: rows computed by other SQL are not
+    started from. A change of a macro it calls is not seen: build it with --full-refresh. -#}
+{% macro kw_log_reader_code() %}{{ return(local_md5(model.raw_code)) }}{% endmacro %}
+
+
 {% macro kw_log_reader_setting() %}{{ return('kennelworks.previous_' ~ this.identifier) }}{% endmacro %}
 
 
@@ -101,5 +110,6 @@
     {%- for name, expression in fields.items() -%}
         {%- do parts.append("'" ~ name ~ "=' || (" ~ expression ~ ")::text") -%}
     {%- endfor -%}
+    {%- do parts.append("'code=" ~ kw_log_reader_code() ~ "'") -%}
     comment on table {{ this }} is 'kennelworks log reader: {{ kw_scalar("select " ~ (parts | join(" || '; ' || "))) }}'
 {% endmacro %}

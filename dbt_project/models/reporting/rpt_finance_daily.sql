@@ -2,17 +2,40 @@
 -- ledger + archive, whose days int_archived_finance_daily keeps summed). Dates are the
 -- ledger's occurred_on: a payment at 00:30 local time counts on that local date, whatever
 -- the UTC date or the day's DST offset.
-{{ config(unique_key=['tenant_id', 'date'], indexes=[{'columns': ['tenant_id', 'date'], 'unique': True}]) }}
+-- A nightly build re-derives only the days whose figures can have changed and writes only
+-- their rows (macros/finance/daily_changes.sql).
+{{
+    config(
+        unique_key=['tenant_id', 'date'],
+        indexes=[{'columns': ['tenant_id', 'date'], 'unique': True}],
+        sync_scope='kw_finance_daily_sync_scope',
+        pre_hook="{{ kw_finance_daily_hold() }}",
+        post_hook="{{ kw_finance_daily_record() }}",
+    )
+}}
+{%- set previous = kw_finance_daily_previous() %}
 
 with
+{%- if previous %}
+
+changed_days as materialized (
+    {{ kw_finance_daily_changed_days(previous) }}
+),
+{%- endif %}
 
 live as (
     select * from {{ ref('fct_financial_transactions') }}
+    {%- if previous %}
+    where (tenant_id, occurred_on) in (select tenant_id, date from changed_days)
+    {%- endif %}
 ),
 
 -- the archive's days, kept up to date as rows are archived (the archive is append-only)
 archived_days as (
     select * from {{ ref('int_archived_finance_daily') }}
+    {%- if previous %}
+    where (tenant_id, date) in (select tenant_id, date from changed_days)
+    {%- endif %}
 ),
 
 live_days as (

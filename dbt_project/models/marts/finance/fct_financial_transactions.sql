@@ -3,11 +3,13 @@
 -- live + archive covers the ledger by construction: no entry is in both, none in neither.
 -- Patched by source row like the ledger: a build re-derives the entries whose source changed
 -- (int_ledger_changes); entries moved to the archive leave through the archive's post-hook.
+-- Its change log keeps each entry's tenant and date, the days rpt_finance_daily re-derives.
 {{
     config(
         materialized='patched_by_key',
         unique_key='source_id',
         changes_from='int_ledger_changes',
+        log_changes_of=['tenant_id', 'occurred_on'],
         indexes=[
             {'columns': ['source_id'], 'unique': True},
             {'columns': ['transaction_id'], 'unique': True},

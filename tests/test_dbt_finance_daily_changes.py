@@ -7,55 +7,33 @@ build leaves equals the one a full rebuild computes from scratch.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
-import psycopg
 import pytest
+from nightly_builds import build, compiled_code, fetch, small_warehouse
 
-from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
-from pipelines.source.generate import generate
 from pipelines.source.simulate import simulate
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
-FINANCE = "+rpt_finance_daily"
 TABLE = "reporting.rpt_finance_daily"
 
 
 @pytest.fixture(scope="module")
 def warehouse(make_database, tmp_path_factory):
-    ops, url = make_database("fd_ops"), make_database("fd_wh")
-    target = tmp_path_factory.mktemp("dbt_finance_daily")
-    generate(ops, scale=0.01, seed=9, reference_date=REFERENCE_DATE)
-    load_all(ops, url)
-    state = {"ops": ops, "url": url, "target": target, "run_date": REFERENCE_DATE}
-    build(state, REFERENCE_DATE)
-    return state
-
-
-def build(state, run_date: dt.date, select: str = FINANCE, full_refresh: bool = False):
-    state["run_date"] = run_date
-    return dbt_build(
-        state["url"], select=select, vars={"run_date": run_date.isoformat()},
-        target_path=state["target"], full_refresh=full_refresh,
-    )  # fmt: skip
+    return small_warehouse(make_database, tmp_path_factory, "fd", 9, REFERENCE_DATE, "+rpt_finance_daily")
 
 
 def rows(url: str) -> set[tuple]:
-    with psycopg.connect(url) as conn:
-        return set(conn.execute(f"select * from {TABLE}").fetchall())
+    return set(fetch(url, f"select * from {TABLE}"))
 
 
 def only_changed_days(state) -> bool:
     """Whether the last build re-derived only the changed days (else every day)."""
-    results = json.loads((state["target"] / "run_results.json").read_text())["results"]
-    code = next(r["compiled_code"] for r in results if r["unique_id"].endswith(".rpt_finance_daily"))
-    return "changed_days" in code
+    return "changed_days" in compiled_code(state, "rpt_finance_daily")
 
 
 def archived(url: str) -> int:
-    with psycopg.connect(url) as conn:
-        return conn.execute("select count(*) from archive.financial_transactions").fetchone()[0]
+    return fetch(url, "select count(*) from archive.financial_transactions")[0][0]
 
 
 def test_nights_of_payments_and_archiving_equal_a_full_rebuild(warehouse):

@@ -10,43 +10,21 @@ builds with the next run date, and compares the table with its --full-refresh re
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import psycopg
 import pytest
+from nightly_builds import build, compiled_code, fetch, next_night, small_warehouse
 
-from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
-from pipelines.source.generate import generate
 from pipelines.source.simulate import simulate
 
 REFERENCE_DATE = dt.date(2026, 6, 23)  # a Tuesday: the next nights stay in the same week and month
-LEADERBOARD = "+rpt_leaderboard_customers"
 TABLE = "intermediate.int_leaderboard_customer_distances"
 
 
 @pytest.fixture(scope="module")
 def warehouse(make_database, tmp_path_factory):
-    ops, url = make_database("lb_ops"), make_database("lb_wh")
-    target = tmp_path_factory.mktemp("dbt_leaderboard")
-    generate(ops, scale=0.01, seed=5, reference_date=REFERENCE_DATE)
-    load_all(ops, url)
-    state = {"ops": ops, "url": url, "target": target, "run_date": REFERENCE_DATE}
-    build(state, REFERENCE_DATE)
-    return state
-
-
-def build(state, run_date: dt.date, select: str = LEADERBOARD, full_refresh: bool = False):
-    state["run_date"] = run_date
-    return dbt_build(
-        state["url"], select=select, vars={"run_date": run_date.isoformat()},
-        target_path=state["target"], full_refresh=full_refresh,
-    )  # fmt: skip
-
-
-def fetch(url: str, sql: str, params=None) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql, params).fetchall()
+    return small_warehouse(make_database, tmp_path_factory, "lb", 5, REFERENCE_DATE, "+rpt_leaderboard_customers")
 
 
 def rows(url: str, table: str = TABLE) -> set[tuple]:
@@ -55,9 +33,7 @@ def rows(url: str, table: str = TABLE) -> set[tuple]:
 
 def only_changed_customers(state) -> bool:
     """Whether the last build re-derived only the changed customers (else every customer)."""
-    results = json.loads((state["target"] / "run_results.json").read_text())["results"]
-    code = next(r["compiled_code"] for r in results if r["unique_id"].endswith(".int_leaderboard_customer_distances"))
-    return "changed_customers" in code
+    return "changed_customers" in compiled_code(state, "int_leaderboard_customer_distances")
 
 
 def assert_equals_a_full_rebuild(state) -> None:
@@ -73,10 +49,6 @@ def assert_equals_a_full_rebuild(state) -> None:
     rebuilt = rows(url)
     assert nightly == rebuilt, (sorted(nightly - rebuilt)[:3], sorted(rebuilt - nightly)[:3])
     assert board == rows(url, "reporting.rpt_leaderboard_customers")
-
-
-def next_night(state) -> None:
-    build(state, state["run_date"] + dt.timedelta(days=1))
 
 
 def test_a_night_of_walks_rederives_only_their_customers(warehouse):

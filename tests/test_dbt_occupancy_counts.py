@@ -12,18 +12,16 @@ of counting than either of the model's.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import psycopg
 import pytest
+from nightly_builds import build, compiled_code, fetch, next_night, small_warehouse
 
-from pipelines.lib.dbt import DbtError, dbt_build
+from pipelines.lib.dbt import DbtError
 from pipelines.lib.extract import load_all
-from pipelines.source.generate import generate
 from pipelines.source.simulate import simulate
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
-OCCUPANCY = "+rpt_kennel_occupancy_daily"
 TABLE = "reporting.rpt_kennel_occupancy_daily"
 LOG = "marts.fct_reservation_history__changes"
 WATERMARK = "watermark_fct_reservation_history__changes"
@@ -31,30 +29,7 @@ WATERMARK = "watermark_fct_reservation_history__changes"
 
 @pytest.fixture(scope="module")
 def warehouse(make_database, tmp_path_factory):
-    ops, url = make_database("occ_ops"), make_database("occ_wh")
-    target = tmp_path_factory.mktemp("dbt_occupancy")
-    generate(ops, scale=0.01, seed=11, reference_date=REFERENCE_DATE)
-    load_all(ops, url)
-    state = {"ops": ops, "url": url, "target": target, "run_date": REFERENCE_DATE}
-    build(state, REFERENCE_DATE)
-    return state
-
-
-def build(state, run_date: dt.date, select: str = OCCUPANCY, full_refresh: bool = False):
-    state["run_date"] = run_date
-    return dbt_build(
-        state["url"], select=select, vars={"run_date": run_date.isoformat()},
-        target_path=state["target"], full_refresh=full_refresh,
-    )  # fmt: skip
-
-
-def next_night(state) -> None:
-    build(state, state["run_date"] + dt.timedelta(days=1))
-
-
-def fetch(url: str, sql: str, params=None) -> list[tuple]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql, params).fetchall()
+    return small_warehouse(make_database, tmp_path_factory, "occ", 11, REFERENCE_DATE, "+rpt_kennel_occupancy_daily")
 
 
 def table_rows(url: str) -> set[tuple]:
@@ -109,9 +84,7 @@ def recorded(url: str) -> dict[str, str]:
 
 def counted_from_the_log(state) -> bool:
     """Whether the last build added up the log's changes (else it counted every night)."""
-    results = json.loads((state["target"] / "run_results.json").read_text())["results"]
-    code = next(r["compiled_code"] for r in results if r["unique_id"].endswith(".rpt_kennel_occupancy_daily"))
-    return LOG.split(".")[1] in code
+    return LOG.split(".")[1] in compiled_code(state, "rpt_kennel_occupancy_daily")
 
 
 def assert_counts_exact(state) -> None:

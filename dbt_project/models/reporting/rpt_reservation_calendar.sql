@@ -5,13 +5,7 @@
 -- day to move it would cost more than computing it when read. One row per row of the
 -- history (rows_of), joined to the dimensions on their unique keys: once its key test has
 -- passed, a nightly build tests the key on the history's logged rows only (test_scope.sql).
--- The run date comes from int_run_date, not written into this text: a new text would replace
--- the view every night, and a replacement waits for every analyst reading it.
 with
-
-run as (
-    select run_date from {{ ref('int_run_date') }}
-),
 
 stays as (
     select * from {{ ref('fct_reservation_history') }}
@@ -45,7 +39,7 @@ final as (
         pets.pet_name,
         stays.status,
         stays.is_deleted,
-        {{ calendar_tier('stays.start_date', 'stays.end_date', '(select run_date from run)') }} as tier
+        {{ calendar_tier('stays.start_date', 'stays.end_date', run_date()) }} as tier
     from stays
     left join resources
         on stays.tenant_id = resources.tenant_id

@@ -24,6 +24,25 @@
 {% endmacro %}
 
 
+{#- The window of a run date (a SQL date expression): its first and last day. -#}
+{% macro kw_occupancy_first_day(day) -%}
+    ({{ day }} - interval '1 year')::date
+{%- endmacro %}
+
+{% macro kw_occupancy_last_day(day) -%}
+    ({{ day }} + interval '90 days')::date
+{%- endmacro %}
+
+
+{#- The capacity of each tenant's suite types today: active, non-deleted resources. -#}
+{% macro kw_suite_type_capacity() -%}
+    select tenant_id, suite_type, sum(capacity) as capacity
+    from {{ ref('dim_resources') }}
+    where is_bookable
+    group by tenant_id, suite_type
+{%- endmacro %}
+
+
 {#- At the model's render: the record ({watermark_<log>, run_date, max_nights}) when this
     build can start from the counts the table holds, else none (log_readers.sql). -#}
 {% macro kw_occupancy_previous() %}
@@ -48,7 +67,7 @@
 {% macro kw_occupancy_sync_scope(wanted) %}
     {%- set previous = kw_log_reader_decided() -%}
     {%- if previous is none -%}{{ return(none) }}{%- endif -%}
-    {{ return("current.date < (" ~ run_date() ~ " - interval '1 year')::date"
+    {{ return("current.date < " ~ kw_occupancy_first_day(run_date())
         ~ " or (current.tenant_id, current.suite_type) in (" ~ kw_occupancy_rewritten_suite_types(previous) ~ ")"
         ~ " or (current.tenant_id, current.suite_type, current.date) in (select tenant_id, suite_type, date from " ~ wanted ~ ")") }}
 {% endmacro %}
@@ -59,12 +78,7 @@
     date), and those without capacity, whose rows exist only while a stay is in the window
     (few: 'unmatched', and types a tenant has no resource of). -#}
 {% macro kw_occupancy_rewritten_suite_types(previous) %}
-    {%- set capacity_sql -%}
-        select tenant_id, suite_type, sum(capacity) as capacity
-        from {{ ref('dim_resources') }}
-        where is_bookable
-        group by tenant_id, suite_type
-    {%- endset -%}
+    {%- set capacity_sql = kw_suite_type_capacity() -%}
     {%- set held_sql -%}
         select tenant_id, suite_type, capacity
         from {{ this }}

@@ -20,6 +20,9 @@
     )
 }}
 {%- set previous = kw_occupancy_previous() %}
+{#- the last day of the window the table holds, and the first day new to this one -#}
+{%- set held_last_day = kw_occupancy_last_day("'" ~ previous.run_date ~ "'::date") if previous else none %}
+{%- set first_new_day = "(" ~ held_last_day ~ " + 1)" if previous else none %}
 
 with
 
@@ -27,24 +30,14 @@ stays as (
     select * from {{ ref('fct_reservation_history') }}
 ),
 
-resources as (
-    select * from {{ ref('dim_resources') }}
-),
-
 bounds as (
     select
-        ({{ run_date() }} - interval '1 year')::date as first_date,
-        ({{ run_date() }} + interval '90 days')::date as last_date
+        {{ kw_occupancy_first_day(run_date()) }} as first_date,
+        {{ kw_occupancy_last_day(run_date()) }} as last_date
 ),
 
 capacity as (
-    select
-        tenant_id,
-        suite_type,
-        sum(capacity) as capacity
-    from resources
-    where is_bookable
-    group by tenant_id, suite_type
+    {{ kw_suite_type_capacity() }}
 ),
 
 {%- if previous %}
@@ -69,7 +62,7 @@ night_changes as (
     cross join bounds
     cross join generate_series(
         greatest(logged_changes.start_date, bounds.first_date),
-        least(logged_changes.end_date - 1, '{{ previous.run_date }}'::date + 90),
+        least(logged_changes.end_date - 1, {{ held_last_day }}),
         interval '1 day'
     ) as night
     group by logged_changes.tenant_id, logged_changes.suite_type, night
@@ -110,9 +103,9 @@ counted_again as (
 -- started after d - max_nights (the longest stay, the log's new ones included)
 new_nights as (
     select * from ({{ kw_nights_counted(
-        "(select * from " ~ ref('fct_reservation_history') ~ " where start_date >= '" ~ previous.run_date
-            ~ "'::date + 91 - (select greatest(" ~ previous.max_nights ~ ", max(end_date - start_date)) from logged_changes where sign = 1))",
-        "greatest((select first_date from bounds), '" ~ previous.run_date ~ "'::date + 91)",
+        "(select * from " ~ ref('fct_reservation_history') ~ " where start_date >= " ~ first_new_day
+            ~ " - (select greatest(" ~ previous.max_nights ~ ", max(end_date - start_date)) from logged_changes where sign = 1))",
+        "greatest((select first_date from bounds), " ~ first_new_day ~ ")",
         "(select last_date from bounds)") }}) as new_nights
 ),
 
@@ -154,7 +147,7 @@ grid as materialized (
     select capacity.tenant_id, capacity.suite_type, day::date
     from capacity
     cross join bounds
-    cross join generate_series(greatest(bounds.first_date, '{{ previous.run_date }}'::date + 91), bounds.last_date, interval '1 day') as day
+    cross join generate_series(greatest(bounds.first_date, {{ first_new_day }}), bounds.last_date, interval '1 day') as day
     union
     select tenant_id, suite_type, date from night_changes
     where (tenant_id, suite_type) not in (select tenant_id, suite_type from whole_suite_types)

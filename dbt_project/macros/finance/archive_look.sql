@@ -20,9 +20,9 @@
 {% macro kw_archive_narrow_look(ledger, live_model) %}
     {%- if not execute or not is_incremental() -%}{{ return(none) }}{%- endif -%}
     {%- set live = kw_relation_of(live_model) -%}
-    {%- set watermark = kw_recorded(this, 'ledger_watermark') -%}
-    {%- set full_build = kw_recorded(this, 'ledger_full_build') -%}
-    {%- if live is none or watermark is none or full_build != (kw_recorded(ledger, 'full_build') or 'unknown') -%}
+    {%- set record = kw_record(this) -%}
+    {%- set watermark = record.get('ledger_watermark') -%}
+    {%- if live is none or watermark is none or record.get('ledger_full_build') != (kw_recorded(ledger, 'full_build') or 'unknown') -%}
         {{ return(none) }}
     {%- endif -%}
     {{ return({'watermark': watermark, 'live': live}) }}
@@ -34,7 +34,8 @@
 {% macro kw_archive_record_look(ledger, live_model) %}
     {%- if execute -%}
         {%- set looked = 'changed' if kw_archive_narrow_look(ledger, live_model) else 'all' -%}
-        comment on table {{ this }} is 'kennelworks archive: ledger_watermark={{ kw_recorded(ledger, "watermark") or "-infinity" }}; ledger_full_build={{ kw_recorded(ledger, "full_build") or "unknown" }}; looked={{ looked }}'
+        {%- set ledger_record = kw_record(ledger) -%}
+        comment on table {{ this }} is 'kennelworks archive: ledger_watermark={{ ledger_record.get("watermark") or "-infinity" }}; ledger_full_build={{ ledger_record.get("full_build") or "unknown" }}; looked={{ looked }}'
     {%- endif -%}
 {% endmacro %}
 

@@ -95,10 +95,19 @@
 {% endmacro %}
 
 
+{#- Every `name=value` a build recorded in a relation's comment, as a dict (one query). -#}
+{% macro kw_record(relation) %}
+    {%- set record = {} -%}
+    {%- for name, value in modules.re.findall('(?:^|[ ;])(\\w+)=([^;]+)', kw_comment(relation) or '') -%}
+        {%- do record.update({name: value}) -%}
+    {%- endfor -%}
+    {{ return(record) }}
+{% endmacro %}
+
+
 {#- The value a build recorded as `name=value` in a relation's comment, or none. -#}
 {% macro kw_recorded(relation, name) %}
-    {%- set found = modules.re.search('(?:^|[ ;])' ~ name ~ '=([^;]+)', kw_comment(relation) or '') -%}
-    {{ return(found.group(1) if found else none) }}
+    {{ return(kw_record(relation).get(name)) }}
 {% endmacro %}
 
 

@@ -26,14 +26,15 @@
     {%- if not is_incremental() -%}
         {{ return([none, 'a first build or a full refresh']) }}
     {%- endif -%}
+    {%- set record = kw_record(this) -%}
     {%- set recorded = {} -%}
     {%- for name in kw_log_reader_watermarks(logs | map(attribute=0) | list) + fields -%}
-        {%- do recorded.update({name: kw_recorded(this, name)}) -%}
+        {%- do recorded.update({name: record.get(name)}) -%}
     {%- endfor -%}
     {%- if none in recorded.values() -%}
         {{ return([none, 'no record of what its rows stand for']) }}
     {%- endif -%}
-    {%- if kw_recorded(this, 'code') != kw_log_reader_code() -%}
+    {%- if record.get('code') != kw_log_reader_code() -%}
         {{ return([none, 'its SQL changed since its rows were computed']) }}
     {%- endif -%}
     {%- for log, columns in logs -%}

@@ -364,6 +364,32 @@ def test_rows_changed_by_hand_are_outside_a_changed_only_night_and_inside_every_
     build(built, changed_only=False)
 
 
+STAGED_STATUS = "accepted_values_stg_app__invoices_status"
+
+
+def test_a_staging_test_reads_the_raw_rows_changed_since_its_pass_and_fails_on_a_bad_one(built):
+    """raw keeps no change log but stamps every row a load writes: a night tests a staging
+    view's rows stamped after the raw version its last pass saw. A bad row stamped long ago
+    (by hand) is not read; the same row brought by a load is, and fails the night."""
+    url = built["url"]
+    build(built)
+    with psycopg.connect(url) as conn:
+        invoice_id, status = conn.execute("select id, status from raw.invoices order by id limit 1").fetchone()
+        conn.execute("update raw.invoices set status = 'lost' where id = %s", (invoice_id,))
+    touch_raw(url, "invoices", f"id <> '{invoice_id}'")  # another invoice comes in
+    assert status_of(build(built), STAGED_STATUS) == "pass"
+    assert "greatest(extracted_at, deleted_in_source_at) >" in compiled(built, STAGED_STATUS)
+    with psycopg.connect(url) as conn:
+        conn.execute("update raw.invoices set _extracted_at = now() where id = %s", (invoice_id,))
+    with pytest.raises(DbtError, match=STAGED_STATUS):
+        build(built)
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "update raw.invoices set status = %s, _extracted_at = now() where id = %s", (status, invoice_id)
+        )
+    assert status_of(build(built), STAGED_STATUS) == "pass"
+
+
 def test_a_patched_table_without_a_configured_index_gets_it_on_its_next_build(built):
     """As when a model becomes patched_by_key, or its config gains an index: the table is
     refilled or patched in place, never built aside, and still ends with every index."""

@@ -4,8 +4,8 @@ A build reads the inputs' versions before dbt starts, and afterwards records eve
 succeeded with the fingerprint and input versions it was built from, and when; a node that
 failed, was skipped or only warned loses its record, so the next build takes it again.
 A changed-only build also lists, for its own run, the tests that passed before with the same
-code (meta.dbt_test_scope): they test only the rows changed since (dbt_project/macros/tests/
-test_scope.sql); the list is emptied when the build is recorded.
+code, when and with which raw versions (meta.dbt_test_scope): they test only the rows changed
+since (dbt_project/macros/tests/test_scope.sql); the list is emptied when the build is recorded.
 The state lives beside the data it describes: a second warehouse (tests, bench) keeps its own.
 See pipelines.lib.build_plan for the rule that uses it.
 """
@@ -37,6 +37,10 @@ begin
         create table meta.dbt_test_scope (unique_id text primary key, since timestamptz not null);
         comment on table meta.dbt_test_scope is
             'The tests the running changed-only build may run on the rows changed since `since` only.';
+    end if;
+    -- the raw tables' versions the test's pass saw (a warehouse from before it lacks the column)
+    if not exists (select from pg_attribute where attrelid = 'meta.dbt_test_scope'::regclass and attname = 'inputs') then
+        alter table meta.dbt_test_scope add column inputs jsonb not null default '{}';
     end if;
     if to_regclass('meta.dbt_node_builds') is null then
         create table meta.dbt_node_builds (
@@ -246,6 +250,7 @@ def plan_build(
             plan.dbt_args = build_plan.exclude_args(manifest, plan.up_to_date)
             scopes = build_plan.scoped_tests(manifest, fingerprint, records, build)
             conn.cursor().executemany(
-                "insert into meta.dbt_test_scope (unique_id, since) values (%s, %s)", list(scopes.items())
+                "insert into meta.dbt_test_scope (unique_id, since, inputs) values (%s, %s, %s)",
+                [(uid, since, Jsonb(dict(records[uid].inputs))) for uid, since in scopes.items()],
             )
     return plan

@@ -39,7 +39,8 @@ begin
             'The tests the running changed-only build may run on the rows changed since `since` only.';
     end if;
     -- the raw tables' versions the test's pass saw (a warehouse from before it lacks the column)
-    if not exists (select from pg_attribute where attrelid = 'meta.dbt_test_scope'::regclass and attname = 'inputs') then
+    if not exists (select from pg_attribute
+                   where attrelid = 'meta.dbt_test_scope'::regclass and attname = 'inputs') then
         alter table meta.dbt_test_scope add column inputs jsonb not null default '{}';
     end if;
     if to_regclass('meta.dbt_node_builds') is null then

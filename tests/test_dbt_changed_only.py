@@ -384,9 +384,7 @@ def test_a_staging_test_reads_the_raw_rows_changed_since_its_pass_and_fails_on_a
     with pytest.raises(DbtError, match=STAGED_STATUS):
         build(built)
     with psycopg.connect(url) as conn:
-        conn.execute(
-            "update raw.invoices set status = %s, _extracted_at = now() where id = %s", (status, invoice_id)
-        )
+        conn.execute("update raw.invoices set status = %s, _extracted_at = now() where id = %s", (status, invoice_id))
     assert status_of(build(built), STAGED_STATUS) == "pass"
 
 

@@ -222,10 +222,11 @@ def generic_test(name: str, parent: str, test: str, config: dict | None = None, 
     return node
 
 
-def test_the_catalog_decides_key_and_not_null_tests_of_sources_and_of_models_changed_in_place():
+def test_the_catalog_decides_key_not_null_and_non_negative_tests_of_sources_and_of_models_changed_in_place():
     tests = {
         "test.shop.key_raw_a": generic_test("key_raw_a", "source.shop.raw.a", "primary_key", column_name="id"),
         "test.shop.not_null_inc": generic_test("not_null_inc", "model.shop.inc", "not_null", column_name="Tenant_ID"),
+        "test.shop.counts_inc": generic_test("counts_inc", "model.shop.inc", "non_negative", column_name="nights"),
         "test.shop.key_inc": generic_test("key_inc", "model.shop.inc", "primary_key", columns=["tenant_id", "id"]),
         # dbt's table materialization builds a new table: the constraints of the old one say nothing
         "test.shop.key_tbl": generic_test("key_tbl", "model.shop.tbl", "primary_key", column_name="id"),
@@ -251,6 +252,7 @@ def test_the_catalog_decides_key_and_not_null_tests_of_sources_and_of_models_cha
         "test.shop.key_raw_a": CatalogClaim("raw", "a", ("id",), ("not_null", "unique")),
         "test.shop.not_null_inc": CatalogClaim("marts", "inc", ("tenant_id",), ("not_null",)),
         "test.shop.key_inc": CatalogClaim("marts", "inc", ("tenant_id", "id"), ("not_null", "unique")),
+        "test.shop.counts_inc": CatalogClaim("marts", "inc", ("nights",), ("non_negative",)),
     }
     # a model whose code changed, or whose relation is missing, may be built another way
     records["model.shop.inc"] = NodeRecord("an older version", records["model.shop.inc"].inputs)

@@ -258,6 +258,39 @@ def test_a_test_the_catalog_proves_is_left_out_while_the_constraint_holds(built)
     assert declared
 
 
+OCCUPIED = "non_negative_rpt_kennel_occupancy_daily_occupied"
+
+
+def test_the_counts_non_negative_tests_name_are_checked_by_postgres_and_their_tests_left_out(built):
+    """The sync strategy declares CHECK (column >= 0) on the columns non_negative tests name
+    (from the table's first incremental build): PostgreSQL refuses a negative count, naming
+    the constraint, and a night that changes the occupancy leaves the test out. With the
+    constraint gone (by hand), the test scans again, and the build declares it again."""
+    url = built["url"]
+    build(built)
+    touch_raw(url, "reservations")
+    proven = build(built)
+    assert "rpt_kennel_occupancy_daily" in models(proven)
+    assert any(f".{OCCUPIED}." in uid for uid in proven.proven)
+    assert status_of(proven, OCCUPIED) is None
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.CheckViolation, match="occupied_non_negative"):
+        conn.execute(
+            "update reporting.rpt_kennel_occupancy_daily set occupied = -1 "
+            "where ctid = (select ctid from reporting.rpt_kennel_occupancy_daily limit 1)"
+        )
+    with psycopg.connect(url) as conn:
+        conn.execute("alter table reporting.rpt_kennel_occupancy_daily drop constraint occupied_non_negative")
+    touch_raw(url, "reservations")
+    unproven = build(built)
+    assert status_of(unproven, OCCUPIED) == "pass"
+    with psycopg.connect(url) as conn:
+        (declared,) = conn.execute(
+            "select count(*) from pg_constraint where conrelid = 'reporting.rpt_kennel_occupancy_daily'::regclass "
+            "and conname = 'occupied_non_negative' and convalidated"
+        ).fetchone()
+    assert declared == 1
+
+
 # Tests that passed before test only the rows changed since (dbt_project/macros/tests/test_scope.sql).
 HISTORY_STATUS = "accepted_values_fct_reservation_history_status"
 ACTIVITY_TEAM = "relationships_fct_activities_team_id__team_id__ref_dim_teams_"

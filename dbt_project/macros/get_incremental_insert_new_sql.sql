@@ -15,8 +15,10 @@
     {%- set columns = get_quoted_csv(arg_dict["dest_columns"] | map(attribute="name")) -%}
     {%- do kw_require_unique_index_config(keys, target) %}
     {{ kw_missing_indexes_sql(target) }}
-    {#- the columns the model's tests say are never null, declared so (tested_not_null.sql) -#}
+    {#- the columns the model's tests say are never null, or never negative, declared so
+        (tested_not_null.sql) -#}
     {{ kw_declare_not_null_sql(target, kw_tested_not_null(model)) }}
+    {{ kw_declare_non_negative_sql(target, kw_tested_non_negative(model)) }}
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ source }}

@@ -31,8 +31,10 @@
         duplicate key already in the table fails the build, naming the index -#}
     {%- do kw_require_unique_index_config(keys, target) %}
     {{ kw_missing_indexes_sql(target) }}
-    {#- the columns the model's tests say are never null, declared so (tested_not_null.sql) -#}
+    {#- the columns the model's tests say are never null, or never negative, declared so
+        (tested_not_null.sql) -#}
     {{ kw_declare_not_null_sql(target, kw_tested_not_null(model)) }}
+    {{ kw_declare_non_negative_sql(target, kw_tested_non_negative(model)) }}
     {#- The difference first, in one hash join of the wanted rows and the table: the rows to
         delete (gone from the model), to insert and to update. INSERT ... ON CONFLICT of every
         wanted row probed the key index once per row, most of them to change nothing (205k

@@ -12,7 +12,8 @@ succeeded (a test: passed) with
   changes its input).
 A test is also left out when the catalog decides its result before the build: a not_null
 or primary_key test of a relation whose columns are declared NOT NULL (and, for a key, carry
-a unique index on exactly those columns), as PostgreSQL rejects every row that would fail it
+a unique index on exactly those columns), or a non_negative test of a column with a validated
+CHECK (column >= 0), as PostgreSQL rejects every row that would fail it
 (catalog_claims; the proof is pipelines/lib/build_state.py's meta.catalog_proves). Only on a
 source, which dbt never writes, or a model changed in place with the code of its last build,
 so that the build cannot take the constraints away (the project's materializations keep them).
@@ -47,7 +48,11 @@ SUCCEEDED = frozenset({"success", "pass"})
 
 # Generic tests the catalog can decide, and what it must prove for each (a key has no null
 # part and no repeated value), when they count their failing rows the default way.
-CATALOG_DECIDED = {"not_null": ("not_null",), "primary_key": ("not_null", "unique")}
+CATALOG_DECIDED = {
+    "not_null": ("not_null",),
+    "primary_key": ("not_null", "unique"),
+    "non_negative": ("non_negative",),
+}
 DEFAULT_OUTCOME = {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"}
 PLAIN_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
 

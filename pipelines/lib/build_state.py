@@ -61,7 +61,8 @@ $$;
 # partitioned table or materialized view (never a view: its rows are not checked): 'not_null',
 # every one of them declared NOT NULL by a validated constraint (PostgreSQL 18 sets attnotnull
 # for a NOT VALID one too, which leaves the rows already there unchecked); 'unique', a valid,
-# non-partial unique index on exactly those columns, in any order. The tests' macros read it
+# non-partial unique index on exactly those columns, in any order; 'non_negative', each of them
+# under a validated CHECK (column >= 0) of the table itself. The tests' macros read it
 # (key_tests.sql: a proven property is not scanned for), and the planner (catalog_claims: a
 # test proven before the build is left out of it).
 CATALOG_PROVES = "meta.catalog_proves(text, text[], text)"
@@ -86,6 +87,15 @@ CATALOG_PROVES_BODY = """
                 and array(select a.attname::text collate "C" from pg_attribute as a
                           where a.attrelid = target.oid and a.attnum = any(i.indkey::int2[]) order by 1)
                     = array(select name collate "C" from unnest(columns) as name order by 1))
+        when 'non_negative' then (
+            select count(*) = cardinality(columns)
+            from unnest(columns) as name
+            where exists (
+                select from pg_constraint as c
+                join pg_class as target on target.oid = c.conrelid
+                where target.oid = to_regclass(relation) and target.relkind in ('r', 'p')
+                    and c.contype = 'c' and c.convalidated
+                    and pg_get_constraintdef(c.oid) = format('CHECK ((%I >= 0))', name)))
     end
 """
 CATALOG_PROVES_SQL = f"""

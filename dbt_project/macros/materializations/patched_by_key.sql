@@ -43,6 +43,7 @@
     {%- endif -%}
     {%- set built = this.incorporate(path={'identifier': this.identifier ~ '__kw_new'}, type='table') -%}
     {%- set not_null = kw_tested_not_null(model) -%}
+    {%- set non_negative = kw_tested_non_negative(model) -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
@@ -86,6 +87,7 @@
                 {%- endfor %}
                 {{ kw_missing_indexes_sql(target) }}
                 {{ kw_declare_not_null_sql(target, not_null) }}
+                {{ kw_declare_non_negative_sql(target, non_negative) }}
             {% endcall %}
             {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
         {%- else -%}
@@ -94,7 +96,7 @@
                 create table {{ built }} as select * from ({{ sql }}) as model;
             {% endcall %}
             {% do create_indexes(built) %}
-            {%- set declare = kw_declare_not_null_sql(built, not_null) -%}
+            {%- set declare = kw_declare_not_null_sql(built, not_null) ~ kw_declare_non_negative_sql(built, non_negative) -%}
             {%- if declare | trim -%}
                 {% call statement('not_null') %}{{ declare }}{% endcall %}
             {%- endif -%}
@@ -120,6 +122,7 @@
         {% call statement('main') %}
             {{ kw_missing_indexes_sql(target) }}
             {{ kw_declare_not_null_sql(target, not_null) }}
+            {{ kw_declare_non_negative_sql(target, non_negative) }}
             {{ kw_change_log_write_sql(target, unique_key, logged_columns) }}
             {{ kw_apply_patch_sql(target, unique_key) }}
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ changed_keys }}; full_build={{ full_build }}';

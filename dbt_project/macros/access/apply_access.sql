@@ -7,7 +7,7 @@
     alone, since ALTER TABLE ... ROW LEVEL SECURITY would wait for every reader (grants and
     comments do not); likewise a view's security_invoker, a `_for_tenant` view and the
     readers' privileges already in place are left alone. What is in place is read in one
-    catalog query (kw_access_state).
+    catalog query (kw_access_states).
 
     * tables with tenant_id (a model's change log too): RLS enabled AND forced (the owner is
       filtered too);
@@ -20,13 +20,28 @@
 -#}
 {% macro apply_access(relation=this) -%}
     {%- if execute -%}
+    {#- a model's change log (change_log.sql) holds its rows' columns, tenant_id among them
+        (the reservation history's): the same rules as the model's relation; what is in place
+        on both is read in one query -#}
+    {%- set relations = [relation] -%}
+    {%- if relation == this and config.get('materialized') in ('patched_by_key', 'partitioned_by_month') -%}
+        {%- do relations.append(kw_change_log(relation)) -%}
+    {%- endif -%}
+    {%- set states = kw_access_states(relations) -%}
+    {%- for each in relations %}
+    {{ kw_access_sql(each, states[loop.index0]) }}
+    {%- endfor -%}
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The statements apply_access needs for one relation, given what is in place (`state`). -#}
+{% macro kw_access_sql(relation, state) -%}
     {%- set materialized = config.get('materialized') -%}
     {%- set readers = kennelworks_readers(relation) -%}
     {%- set granted = readers | reject('equalto', 'tenant_analyst') | list
         if materialized == 'materialized_view' else readers -%}
-    {%- set state = kw_access_state(relation) -%}
     {%- set has_tenant = state['has_tenant'] -%}
-
     {%- if materialized == 'view' %}
     {%- if not state['security_invoker'] %}
     alter view {{ relation }} set (security_invoker = true);
@@ -38,7 +53,7 @@
         ~ ' select * from ' ~ relation ~ ' where tenant_id in (select security.current_tenant_ids())' %}
     {#- created again only when missing (it goes with a replaced materialized view) or
         different: replacing a view waits for its readers and makes later ones wait -#}
-    {%- if kw_comment(for_tenant) != kw_sql_fingerprint(for_tenant_sql) %}
+    {%- if state['for_tenant_comment'] != kw_sql_fingerprint(for_tenant_sql) %}
     {{ for_tenant_sql }};
     comment on view {{ for_tenant }} is '{{ kw_sql_fingerprint(for_tenant_sql) }}';
     {%- endif %}
@@ -57,12 +72,6 @@
     grant select on {{ relation }} to {{ role }};
     {%- endfor %}
     {%- endif %}
-    {#- a model's change log (change_log.sql) holds its rows' columns, tenant_id among them
-        (the reservation history's): the same rules as the model's relation -#}
-    {%- if relation == this and materialized in ('patched_by_key', 'partitioned_by_month') %}
-    {{ apply_access(kw_change_log(relation)) }}
-    {%- endif %}
-    {%- endif -%}
 {%- endmacro %}
 
 
@@ -72,7 +81,7 @@
 {% endmacro %}
 
 
-{#- The readers' privileges as kw_access_state lists them: `role:PRIVILEGE`, sorted, comma-separated. -#}
+{#- The readers' privileges as kw_access_states lists them: `role:PRIVILEGE`, sorted, comma-separated. -#}
 {% macro kw_reader_grants(roles) %}
     {%- set grants = [] -%}
     {%- for role in roles | sort -%}{%- do grants.append(role ~ ':SELECT') -%}{%- endfor -%}
@@ -80,12 +89,13 @@
 {% endmacro %}
 
 
-{#- What apply_access needs to know of a relation, in one catalog query: whether it has
-    tenant_id (pg_attribute, not information_schema, which omits materialized views), is a
-    security_invoker view, carries the policies of the current text (RLS enabled and forced,
-    kw_policies_fingerprint), and which privileges the reader roles hold on it. -#}
-{% macro kw_access_state(relation) %}
-    {%- set row = run_query(
+{#- What apply_access needs to know of each of `relations`, in one catalog query, in their
+    order: whether it has tenant_id (pg_attribute, not information_schema, which omits
+    materialized views), is a security_invoker view, carries the policies of the current text
+    (RLS enabled and forced, kw_policies_fingerprint), which privileges the reader roles hold
+    on it, and the comment on its `_for_tenant` view. -#}
+{% macro kw_access_states(relations) %}
+    {%- set rows = run_query(
         "select exists (select from pg_attribute where attrelid = c.oid and attname = 'tenant_id' and not attisdropped),"
         ~ " coalesce('security_invoker=true' = any(c.reloptions), false),"
         ~ " c.relrowsecurity and c.relforcerowsecurity and exists (select from pg_policy as p"
@@ -93,9 +103,16 @@
         ~ " and obj_description(p.oid, 'pg_policy') = '" ~ kw_policies_fingerprint() ~ "'),"
         ~ " coalesce((select string_agg(r.rolname || ':' || a.privilege_type, ',' order by r.rolname, a.privilege_type)"
         ~ " from aclexplode(c.relacl) as a join pg_roles as r on r.oid = a.grantee"
-        ~ " where r.rolname in ('" ~ kw_reader_roles() | join("', '") ~ "')), '')"
-        ~ " from pg_class as c where c.oid = '" ~ relation ~ "'::regclass").rows[0] -%}
-    {{ return({'has_tenant': row[0], 'security_invoker': row[1], 'policies_in_place': row[2], 'reader_grants': row[3]}) }}
+        ~ " where r.rolname in ('" ~ kw_reader_roles() | join("', '") ~ "')), ''),"
+        ~ " obj_description(to_regclass(format('%I.%I', (select nspname from pg_namespace where oid = c.relnamespace), c.relname || '_for_tenant')), 'pg_class')"
+        ~ " from unnest(array['" ~ relations | join("', '") ~ "']) with ordinality as named(relation, n)"
+        ~ " join pg_class as c on c.oid = named.relation::regclass order by named.n").rows -%}
+    {%- set states = [] -%}
+    {%- for row in rows -%}
+        {%- do states.append({'has_tenant': row[0], 'security_invoker': row[1], 'policies_in_place': row[2], 'reader_grants': row[3],
+            'for_tenant_comment': row[4]}) -%}
+    {%- endfor -%}
+    {{ return(states) }}
 {% endmacro %}
 
 

@@ -2,9 +2,13 @@
 
 {#- Column names and types of a relation, for comparing the model with the table. -#}
 {% macro kw_column_signature(relation) %}
-    {{ return(kw_column(
-        "select attname || ' ' || format_type(atttypid, atttypmod) from pg_attribute "
-        ~ "where attrelid = '" ~ relation ~ "'::regclass and attnum > 0 and not attisdropped order by attnum") | join(', ')) }}
+    {{ return(kw_scalar(kw_column_signature_sql(relation))) }}
+{% endmacro %}
+
+
+{% macro kw_column_signature_sql(relation) %}
+    {{ return("select string_agg(attname || ' ' || format_type(atttypid, atttypmod), ', ' order by attnum) from pg_attribute "
+        ~ "where attrelid = '" ~ relation ~ "'::regclass and attnum > 0 and not attisdropped") }}
 {% endmacro %}
 
 

@@ -46,16 +46,6 @@
 {% endmacro %}
 
 
-{#- Whether `target` has its change log, complete since a recorded time, with exactly
-    `columns` (a log of other columns, from an older build, makes the next build a full one). -#}
-{% macro kw_change_log_ready(target, columns) %}
-    {%- set log = kw_change_log(target) -%}
-    {%- if kw_recorded(log, 'since') is none -%}{{ return(false) }}{%- endif -%}
-    {{ return(kw_column("select attname::text from pg_attribute where attrelid = '" ~ log
-        ~ "'::regclass and attnum > 0 and not attisdropped order by attnum") == ['logged_at'] + columns + ['sign']) }}
-{% endmacro %}
-
-
 {% macro kw_change_log(relation) %}
     {{ return(api.Relation.create(database=relation.database, schema=relation.schema,
         identifier=relation.identifier ~ '__changes', type='table')) }}

@@ -61,10 +61,10 @@
         {% call statement('drop_leftover_' ~ loop.index) %}drop table if exists {{ target.schema }}.{{ leftover }} cascade{% endcall %}
     {%- endfor -%}
 
-    {%- set watermark = kw_build_watermark(target) if existing is not none else none -%}
+    {%- set look = kw_build_look(target, logged_columns) if existing is not none else {'record': {}} -%}
+    {%- set watermark = look.record.get('watermark') -%}
     {%- set rebuilt_months, patched_months = [], [] -%}
-    {%- set full = existing is none or should_full_refresh() or watermark is none
-        or not kw_change_log_ready(target, logged_columns) -%}
+    {%- set full = existing is none or should_full_refresh() or watermark is none or not look.log_ready -%}
 
     {#- 1. The rows to build, staged once. -#}
     {%- if full -%}
@@ -75,8 +75,8 @@
         {% endcall %}
         {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
     {%- else -%}
-        {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
-        {%- do kw_stage_patch_rows(sql, unique_key) -%}
+        {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark)['watermark'] -%}
+        {%- do kw_stage_patch_rows(sql, unique_key, target) -%}
         {%- set by_index = kw_probe_by_index(target) -%}
         {#- Per touched month: how many changed rows arrive in it or leave it, its size now,
             and whether it has a partition (null month: rows outside partition_range). -#}

@@ -48,14 +48,15 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-    {%- set watermark = kw_build_watermark(target) if existing is not none and existing.is_table else none -%}
+    {%- set look = kw_build_look(target, logged_columns) if existing is not none and existing.is_table else {'record': {}} -%}
+    {%- set watermark = look.record.get('watermark') -%}
     {%- set full = watermark is none or should_full_refresh()
         or not kw_change_logs_cover(change_logs, watermark)
-        or not kw_change_log_ready(target, logged_columns) -%}
+        or not look.log_ready -%}
     {%- if not full -%}
-        {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
-        {%- do kw_stage_patch_rows(sql, unique_key) -%}
-        {%- if kw_column_signature('kw_patch') != kw_column_signature(target) -%}
+        {%- set staged = kw_stage_changed_keys(universe, unique_key, changed_at, watermark) -%}
+        {%- set new_watermark = staged['watermark'] -%}
+        {%- if not kw_stage_patch_rows(sql, unique_key, target) -%}
             {{ log(target.identifier ~ ": columns changed, rebuilding the table", info=True) }}
             {%- set full = true -%}
         {%- endif -%}
@@ -115,28 +116,33 @@
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; full build; full_build={{ invocation_id }}';
             {#- complete from now on: later than the watermark of any consumer's previous build -#}
             {{ kw_change_log_reset_sql(target, logged_columns, kw_scalar("select clock_timestamp()::text")) }}
+            {{ kw_drop_staged_sql() }}
         {% endcall %}
     {%- else -%}
-        {%- set changed_keys = kw_scalar("select count(*) from kw_changed") -%}
-        {%- set full_build = kw_recorded(target, 'full_build') or 'unknown' -%}
+        {%- set full_build = look.record.get('full_build') or 'unknown' -%}
         {% call statement('main') %}
             {{ kw_missing_indexes_sql(target) }}
             {{ kw_declare_not_null_sql(target, not_null) }}
             {{ kw_declare_non_negative_sql(target, non_negative) }}
             {{ kw_change_log_write_sql(target, unique_key, logged_columns) }}
             {{ kw_apply_patch_sql(target, unique_key) }}
-            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ changed_keys }}; full_build={{ full_build }}';
+            comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ staged['changed_keys'] }}; full_build={{ full_build }}';
+            {{ kw_drop_staged_sql() }}
         {% endcall %}
     {%- endif -%}
     {{ log(target.identifier ~ ": " ~ ('full build' if full else 'patched the keys changed since ' ~ watermark), info=True) }}
 
     {{ run_hooks(post_hooks, inside_transaction=True) }}
     {{ adapter.commit() }}
-    {% call statement('cleanup') %}
-        drop table if exists kw_changed;
-        drop table if exists kw_patch;
-        drop table if exists kw_shape;
-    {% endcall %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [target]}) }}
 {% endmaterialization %}
+
+
+{#- The build's temp tables dropped in its own transaction (no round trip of their own; the
+    post-hooks do not read them). -#}
+{% macro kw_drop_staged_sql() %}
+    drop table if exists kw_changed;
+    drop table if exists kw_patch;
+    drop table if exists kw_shape;
+{% endmacro %}

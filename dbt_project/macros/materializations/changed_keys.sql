@@ -24,30 +24,27 @@
 {% endmacro %}
 
 
-{#- The watermark a build records: the newest changed_at a patch saw (`seen_sql`, a scalar
-    query), never past `limit`; a full build (`seen_sql` none) read every row committed before
-    `limit`, so it records the limit itself (the newest changed_at of its output would be
-    older when the model filters rows out, and the next build would re-derive keys for
-    nothing: 3M activities, 30 s, for int_activities_quarantined). While a load was in flight
-    (limit none), the previous watermark stays. -#}
-{% macro kw_next_watermark(seen_sql, previous, limit) %}
+{#- The watermark a build records. A patch records the newest changed_at it saw, never
+    before the previous watermark nor past `limit` (kw_stage_changed_keys computes it in the
+    same round trip as the keys). A full build read every row committed before `limit`, so it
+    records the limit itself (the newest changed_at of its output would be older when the
+    model filters rows out, and the next build would re-derive keys for nothing: 3M
+    activities, 30 s, for int_activities_quarantined). While a load was in flight (limit
+    none), the previous watermark stays ('-infinity' after a full build). -#}
+{% macro kw_full_build_watermark(limit) %}
     {%- if limit is none -%}
-        {{ log(this.identifier ~ ": a load was in flight; the watermark stays at " ~ (previous or '-infinity'), info=True) }}
-        {{ return(previous or '-infinity') }}
+        {{ log(this.identifier ~ ": a load was in flight; the watermark stays at -infinity", info=True) }}
+        {{ return('-infinity') }}
     {%- endif -%}
-    {%- if seen_sql is none -%}
-        {{ return(limit) }}
-    {%- endif -%}
-    {%- set floor = "'" ~ previous ~ "'::timestamptz" if previous else "null::timestamptz" -%}
-    {{ return(kw_scalar("select least(greatest((" ~ seen_sql ~ "), " ~ floor ~ "), '" ~ limit ~ "'::timestamptz)::text")) }}
+    {{ return(limit) }}
 {% endmacro %}
 
 
 {#- temp table kw_changed (key, changed_at): the universe's keys changed after `watermark`;
     returns {'watermark': the one the build will record, 'changed_keys': how many changed}.
-    One round trip: the limit (kw_watermark_limit's rule, taken before reading), the keys,
-    and what the build saw (kw_next_watermark's rule, in SQL; each statement costs dbt
-    5-10 ms). -#}
+    One round trip (each statement costs dbt 5-10 ms): the limit (kw_watermark_limit's rule,
+    taken before reading), the keys, and the watermark (kw_full_build_watermark's rule for a
+    patch, in SQL). -#}
 {% macro kw_stage_changed_keys(universe, unique_key, changed_at, watermark) %}
     {% call statement('changed_keys', fetch_result=true) %}
         select set_config('kennelworks.changes_since', '{{ watermark }}', true),  -- kw_changes_since()

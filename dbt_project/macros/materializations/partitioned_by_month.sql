@@ -73,7 +73,7 @@
             drop table if exists kw_stage;
             create temp table kw_stage as select * from ({{ sql }}) as model;
         {% endcall %}
-        {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
+        {%- set new_watermark = kw_full_build_watermark(limit) -%}
     {%- else -%}
         {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark)['watermark'] -%}
         {%- do kw_stage_patch_rows(sql, unique_key, target) -%}

@@ -12,7 +12,7 @@
       the table's comment are deleted and their current rows inserted, in ONE transaction
       (row locks only: readers go on reading the previous state until it commits). A key
       that left the model (quarantined since) is deleted and not inserted again.
-    A full build records the time it started reading as the watermark (kw_next_watermark),
+    A full build records the time it started reading as the watermark (kw_full_build_watermark),
     and its invocation id as `full_build`, which patches carry on: a model that keeps state
     derived from this table (the archive) sees from a new `full_build` that any row may have
     changed, not only those re-derived since a watermark.
@@ -90,7 +90,7 @@
                 {{ kw_declare_not_null_sql(target, not_null) }}
                 {{ kw_declare_non_negative_sql(target, non_negative) }}
             {% endcall %}
-            {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
+            {%- set new_watermark = kw_full_build_watermark(limit) -%}
         {%- else -%}
             {% call statement('build') %}
                 drop table if exists {{ built }};
@@ -101,7 +101,7 @@
             {%- if declare | trim -%}
                 {% call statement('not_null') %}{{ declare }}{% endcall %}
             {%- endif -%}
-            {%- set new_watermark = kw_next_watermark(none, none, limit) -%}
+            {%- set new_watermark = kw_full_build_watermark(limit) -%}
             {#- New columns (or a view before): the views built on the old relation go with it;
                 they are this model's dependants, rebuilt later in the same run. -#}
             {% call statement('main') %}

@@ -544,30 +544,32 @@ def test_a_nightly_build_neither_waits_for_nor_blocks_the_readers_of_reporting_v
 
 def test_a_view_follows_a_column_its_parent_gained_and_a_view_replaced_by_hand_is_rebuilt(warehouse):
     """A view is left alone when its comment matches its SQL, its parents' columns and its own
-    columns (one catalog query). A parent that gained a column in place (stg_app__pets widened
-    by hand, as a new staging column widens it) changes that: the next build of
-    int_pets_checked (`pets.*`) carries the column. A view replaced by hand with other columns
-    (its comment kept) is not taken for the model's and is built again."""
+    columns (one catalog query). A parent that gained a column in place (stg_app__resources
+    widened by hand, as a new staging column widens it) changes that: the next build of
+    int_resources_checked (`resources.*`) carries the column. A view replaced by hand with
+    other columns (its comment kept) is not taken for the model's and is built again."""
     url, target = warehouse["url"], warehouse["target"]
     columns = "select attname::text from pg_attribute where attrelid = %s::regclass and attnum > 0 order by attnum"
     calendar = "reporting.rpt_reservation_calendar"
     calendar_columns = rows(url, columns, calendar)
-    (pets_sql,) = rows(url, "select pg_get_viewdef('staging.stg_app__pets'::regclass)")[0]
+    (resources_sql,) = rows(url, "select pg_get_viewdef('staging.stg_app__resources'::regclass)")[0]
     (calendar_sql,) = rows(url, "select pg_get_viewdef(%s::regclass)", calendar)[0]
     with psycopg.connect(url, autocommit=True) as admin:
-        for view, definition in (("staging.stg_app__pets", pets_sql), (calendar, calendar_sql)):
+        for view, definition in (("staging.stg_app__resources", resources_sql), (calendar, calendar_sql)):
             admin.execute(
                 f"create or replace view {view} as select v.*, 1 as kw_extra from ({definition.rstrip(';')}) as v"
             )
-    dbt_build(url, select=["int_pets_checked", "rpt_reservation_calendar"], vars={"run_date": RUN_DATE},
+    dbt_build(url, select=["int_resources_checked", "rpt_reservation_calendar"], vars={"run_date": RUN_DATE},
               target_path=target)  # fmt: skip
-    assert ("kw_extra",) in rows(url, columns, "intermediate.int_pets_checked")
+    assert ("kw_extra",) in rows(url, columns, "intermediate.int_resources_checked")
     assert rows(url, columns, calendar) == calendar_columns
 
-    # stg_app__pets is built again without the column; the views on it go and come back with it
-    dbt_build(url, select="stg_app__pets+,config.materialized:view", vars={"run_date": RUN_DATE}, target_path=target)
-    assert ("kw_extra",) not in rows(url, columns, "staging.stg_app__pets")
-    assert ("kw_extra",) not in rows(url, columns, "intermediate.int_pets_checked")
+    # stg_app__resources is built again without the column; the views on it go and come back with it
+    dbt_build(
+        url, select="stg_app__resources+,config.materialized:view", vars={"run_date": RUN_DATE}, target_path=target
+    )
+    assert ("kw_extra",) not in rows(url, columns, "staging.stg_app__resources")
+    assert ("kw_extra",) not in rows(url, columns, "intermediate.int_resources_checked")
 
 
 def test_a_build_puts_right_the_readers_privileges_changed_by_hand(warehouse):
@@ -740,24 +742,31 @@ def test_a_dagster_monthly_partition_rebuilds_that_month(warehouse):
 
 
 def test_patched_dimensions_equal_a_full_rebuild(warehouse):
-    """dim_customers and dim_pets are patched by key: after customer 2 is renamed and pet 4
-    re-bred in the app, a build re-derives just those rows (and the pets of the renamed
-    customer), and the result equals a --full-refresh build."""
+    """dim_customers and dim_pets, and the customer and pet checks they read, are patched by
+    key: after customer 2 is renamed and pet 4 re-bred in the app, a build re-derives just
+    those rows (and the pets of the renamed customer), and the result equals a --full-refresh
+    build."""
     url, target = warehouse["url"], warehouse["target"]
     with psycopg.connect(warehouse["ops"]) as conn:
         conn.execute("update app.customers set last_name = 'Renamed' where id = %s", (C2,))
         conn.execute("update app.pets set breed = 'Beagle' where id = %s", (P4,))
     load_all(warehouse["ops"], url)
-    dims = {"dim_customers": ("customer_id", C2, "last_name", "Renamed"), "dim_pets": ("pet_id", P4, "breed", "Beagle")}
-    dbt_build(url, select=list(dims), vars={"run_date": RUN_DATE}, target_path=target)
+    tables = {
+        "intermediate.int_customers_checked": ("customer_id", C2, "last_name", "Renamed"),
+        "intermediate.int_pets_checked": ("pet_id", P4, "breed", "Beagle"),
+        "marts.dim_customers": ("customer_id", C2, "last_name", "Renamed"),
+        "marts.dim_pets": ("pet_id", P4, "breed", "Beagle"),
+    }
+    models = [table.split(".")[1] for table in tables]
+    dbt_build(url, select=models, vars={"run_date": RUN_DATE}, target_path=target)
     patched = {}
-    for model, (key_column, key, column, value) in dims.items():
-        comment = rows(url, f"select obj_description('marts.{model}'::regclass, 'pg_class')")[0][0]
-        assert "patched keys=" in comment, (model, comment)
-        assert rows(url, f"select {column} from marts.{model} where {key_column} = %s", key) == [(value,)]
-        patched[model] = rows(url, f"select * from marts.{model} order by 1")
-    dbt_build(url, select=list(dims), vars={"run_date": RUN_DATE}, full_refresh=True, target_path=target)
-    assert {model: rows(url, f"select * from marts.{model} order by 1") for model in dims} == patched
+    for table, (key_column, key, column, value) in tables.items():
+        comment = rows(url, f"select obj_description('{table}'::regclass, 'pg_class')")[0][0]
+        assert "patched keys=" in comment, (table, comment)
+        assert rows(url, f"select {column} from {table} where {key_column} = %s", key) == [(value,)]
+        patched[table] = rows(url, f"select * from {table} order by 1")
+    dbt_build(url, select=models, vars={"run_date": RUN_DATE}, full_refresh=True, target_path=target)
+    assert {table: rows(url, f"select * from {table} order by 1") for table in tables} == patched
 
 
 def test_a_pet_that_changes_owner_leaves_the_old_owner_s_row(warehouse):

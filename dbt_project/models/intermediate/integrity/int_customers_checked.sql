@@ -1,5 +1,19 @@
 -- Every customer, with the reason it cannot be trusted (null when clean).
 -- Deleted rows count in no figure, so they are never quarantined.
+-- A table patched by key (int_customer_changes), not a view: its readers look customers up
+-- by key (the pet, activity, reservation and stats checks, in patches of a few thousand
+-- rows), and PostgreSQL never flattens a view written with CTEs into the query that joins
+-- it, so each of them hashed every customer (25 ms at scale 1, growing with the customers);
+-- a table's key index serves those lookups. quarantine_reason: read by dq.quarantined_rows.
+{{ config(
+    materialized='patched_by_key',
+    unique_key='customer_id',
+    changes_from='int_customer_changes',
+    indexes=[{'columns': ['customer_id'], 'unique': True}, {'columns': ['quarantine_reason']}],
+    post_hook=['{{ kw_analyze() }}'],
+) }}
+-- depends_on: {{ ref('int_customer_changes') }}
+
 with
 
 customers as (

@@ -1,5 +1,18 @@
 -- Every pet, with the reason it cannot be trusted (null when clean): its customer is
 -- missing, in another tenant, soft-deleted or itself quarantined.
+-- A table patched by key (int_pet_changes: the pet's row or its customer's check changed),
+-- for the same reason as int_customers_checked: as a view (CTEs, never flattened) every
+-- reader looking pets up by key hashed all of them with their customers (70-116 ms at scale
+-- 1, in the activity and reservation checks' patches and dq.quarantined_rows).
+{{ config(
+    materialized='patched_by_key',
+    unique_key='pet_id',
+    changes_from='int_pet_changes',
+    indexes=[{'columns': ['pet_id'], 'unique': True}, {'columns': ['quarantine_reason']}],
+    post_hook=['{{ kw_analyze() }}'],
+) }}
+-- depends_on: {{ ref('int_pet_changes') }}
+
 with
 
 pets as (

@@ -17,8 +17,7 @@
     {{ kw_missing_indexes_sql(target) }}
     {#- the columns the model's tests say are never null, or never negative, declared so
         (tested_not_null.sql) -#}
-    {{ kw_declare_not_null_sql(target, kw_tested_not_null(model)) }}
-    {{ kw_declare_non_negative_sql(target, kw_tested_non_negative(model)) }}
+    {{ kw_declare_tested_sql(target, kw_tested_columns(model)) }}
     insert into {{ target }} ({{ columns }})
     select {{ columns }}
     from {{ source }}

@@ -33,8 +33,7 @@
     {{ kw_missing_indexes_sql(target) }}
     {#- the columns the model's tests say are never null, or never negative, declared so
         (tested_not_null.sql) -#}
-    {{ kw_declare_not_null_sql(target, kw_tested_not_null(model)) }}
-    {{ kw_declare_non_negative_sql(target, kw_tested_non_negative(model)) }}
+    {{ kw_declare_tested_sql(target, kw_tested_columns(model)) }}
     {#- The difference first, in one hash join of the wanted rows and the table: the rows to
         delete (gone from the model), to insert and to update. INSERT ... ON CONFLICT of every
         wanted row probed the key index once per row, most of them to change nothing (205k

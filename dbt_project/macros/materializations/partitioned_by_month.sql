@@ -76,7 +76,7 @@
         {%- set new_watermark = kw_full_build_watermark(limit) -%}
     {%- else -%}
         {%- set new_watermark = kw_stage_changed_keys(universe, unique_key, changed_at, watermark)['watermark'] -%}
-        {%- do kw_stage_patch_rows(sql, unique_key, target) -%}
+        {%- do kw_stage_patch_rows(sql, unique_key) -%}  {#- its columns are compared as kw_stage's below -#}
         {%- set by_index = kw_probe_by_index(target) -%}
         {#- Per touched month: how many changed rows arrive in it or leave it, its size now,
             and whether it has a partition (null month: rows outside partition_range). -#}

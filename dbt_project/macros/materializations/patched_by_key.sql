@@ -42,8 +42,7 @@
         {%- set changed_at = config.get('changed_at', 'changed_at') -%}
     {%- endif -%}
     {%- set built = this.incorporate(path={'identifier': this.identifier ~ '__kw_new'}, type='table') -%}
-    {%- set not_null = kw_tested_not_null(model) -%}
-    {%- set non_negative = kw_tested_non_negative(model) -%}
+    {%- set tested = kw_tested_columns(model) -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
@@ -87,8 +86,7 @@
                 {{ index[1] }};
                 {%- endfor %}
                 {{ kw_missing_indexes_sql(target) }}
-                {{ kw_declare_not_null_sql(target, not_null) }}
-                {{ kw_declare_non_negative_sql(target, non_negative) }}
+                {{ kw_declare_tested_sql(target, tested) }}
             {% endcall %}
             {%- set new_watermark = kw_full_build_watermark(limit) -%}
         {%- else -%}
@@ -97,7 +95,7 @@
                 create table {{ built }} as select * from ({{ sql }}) as model;
             {% endcall %}
             {% do create_indexes(built) %}
-            {%- set declare = kw_declare_not_null_sql(built, not_null) ~ kw_declare_non_negative_sql(built, non_negative) -%}
+            {%- set declare = kw_declare_tested_sql(built, tested) -%}
             {%- if declare | trim -%}
                 {% call statement('not_null') %}{{ declare }}{% endcall %}
             {%- endif -%}
@@ -122,8 +120,7 @@
         {%- set full_build = look.record.get('full_build') or 'unknown' -%}
         {% call statement('main') %}
             {{ kw_missing_indexes_sql(target) }}
-            {{ kw_declare_not_null_sql(target, not_null) }}
-            {{ kw_declare_non_negative_sql(target, non_negative) }}
+            {{ kw_declare_tested_sql(target, tested) }}
             {{ kw_change_log_write_sql(target, unique_key, logged_columns) }}
             {{ kw_apply_patch_sql(target, unique_key) }}
             comment on table {{ target }} is 'kennelworks patched_by_key: watermark={{ new_watermark }}; patched keys={{ staged['changed_keys'] }}; full_build={{ full_build }}';

@@ -13,30 +13,32 @@
     `<column>_non_negative` (the occupancy's counts: two scans of 150k rows a night, 0.3 s).
     Not on a partitioned table: each partition swapped in would be checked again on ATTACH.
 -#}
-{% macro kw_tested_not_null(node) %}
-    {{ return(kw_tested_columns(node, ('not_null', 'primary_key'))) }}
-{% endmacro %}
-
-
-{% macro kw_tested_non_negative(node) %}
-    {{ return(kw_tested_columns(node, ('non_negative',))) }}
-{% endmacro %}
-
-
-{#- The plain columns the node's own tests named in `tests` name (severity error, no `where`). -#}
-{% macro kw_tested_columns(node, tests) %}
-    {%- set names = [] -%}
+{#- The plain columns the node's own tests name (severity error, no `where`), by what the
+    table declares for them, in one pass over the graph: {'not_null': the columns of
+    not_null and primary_key tests, 'non_negative': those of non_negative tests}. -#}
+{% macro kw_tested_columns(node) %}
+    {%- set declared = {'not_null': 'not_null', 'primary_key': 'not_null', 'non_negative': 'non_negative'} -%}
+    {%- set found = {'not_null': [], 'non_negative': []} -%}
     {%- for test in graph.nodes.values()
         if test.resource_type == 'test' and test.attached_node == node.unique_id and test.test_metadata
-        and test.test_metadata.name in tests
+        and test.test_metadata.name in declared
         and (test.config.severity | lower) == 'error' and not test.config.where -%}
+        {%- set names = found[declared[test.test_metadata.name]] -%}
         {%- set kwargs = test.test_metadata.kwargs -%}
         {%- for name in ([kwargs.column_name] if kwargs.column_name else (kwargs.columns or []))
             if modules.re.fullmatch('[a-z_][a-z0-9_]*', name | lower) and (name | lower) not in names -%}
             {%- do names.append(name | lower) -%}
         {%- endfor -%}
     {%- endfor -%}
-    {{ return(names | sort) }}
+    {{ return({'not_null': found['not_null'] | sort, 'non_negative': found['non_negative'] | sort}) }}
+{% endmacro %}
+
+
+{#- The statements declaring on `relation` what its model's tests say (`tested`, from
+    kw_tested_columns) where it is not declared yet. -#}
+{% macro kw_declare_tested_sql(relation, tested) %}
+    {{ kw_declare_not_null_sql(relation, tested['not_null']) }}
+    {{ kw_declare_non_negative_sql(relation, tested['non_negative']) }}
 {% endmacro %}
 
 

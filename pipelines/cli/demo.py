@@ -42,6 +42,7 @@ def _demo(args) -> int:
     _step("database server", ["db", "up"])
     _step("operational source schema", ["source", "create"])
     _step("source data", ["source", "generate", "--scale", args.scale, "--seed", args.seed])
+    _derived_state_afresh()
     _step("roles and privileges", ["access", "init"])
     # The source was just regenerated (rows may carry timestamps older than the stored
     # watermarks), so the first load replaces raw atomically; the nightly run is then incremental.
@@ -77,6 +78,27 @@ def _demo(args) -> int:
     _step("dbt docs", ["dbt", "docs"])
     _print_summary(slugs, finance_files, reports, time.perf_counter() - started)
     return 0
+
+
+def _derived_state_afresh() -> None:
+    """The source was just generated anew: another world, not the previous one with rows
+    purged. What the warehouse derived from the previous one goes, so that nothing of it
+    survives beside the new data: the archive keeps the entries of purged source rows by
+    contract (append-only, never rebuilt away), and with it the archived daily figures; a
+    second demo on another day (another reference date) found the previous world's archive
+    beside the new ledger (live + archive = ledger failed). Every dbt schema, the build
+    records and the data-quality history are dropped; `access init`, the build and the
+    checks create them again. raw is replaced by the full extraction that follows."""
+    from psycopg import sql
+
+    from pipelines.lib.access import TRANSFORMER_SCHEMAS
+    from pipelines.lib.databases import connect, database_urls
+
+    print("\n== the warehouse's derived state, of the previous source: dropped", flush=True)
+    with connect(database_urls().warehouse) as conn:
+        for schema in TRANSFORMER_SCHEMAS:
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(schema)))
+        conn.execute("drop table if exists meta.dbt_node_builds, meta.dbt_test_scope")
 
 
 def _demo_tenants() -> list[str]:

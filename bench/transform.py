@@ -40,7 +40,6 @@ import psycopg
 
 from pipelines.lib.databases import database_urls, mask_url
 from pipelines.lib.dbt import DbtResult, dbt_build
-from pipelines.lib.extract import load_all
 from pipelines.settings import PROJECT_ROOT
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -75,6 +74,17 @@ def new_process_build(*args, **kwargs) -> DbtResult:
         return process.submit(dbt_build, *args, **kwargs).result()
 
 
+def extract(ops_url: str, warehouse_url: str):
+    """The extraction into the bench's warehouse (`warehouse extract`).
+
+    Imported here, not with the module: each timed build's process imports this module
+    (multiprocessing's spawn), and the extraction brings SQLAlchemy and the source schema,
+    which a nightly dbt build does not load."""
+    from pipelines.lib.extract import load_all
+
+    return load_all(ops_url, warehouse_url)
+
+
 def timed(label: str, action):
     started = time.perf_counter()
     value = action()
@@ -104,7 +114,7 @@ def night(ops_url: str, warehouse_url: str, changed_only: bool) -> dict:
     (`changed_only`: as nightly runs build, leaving out the nodes with nothing new to read)."""
     _, settle_seconds = timed("settle (vacuum analyze, untimed)", lambda: settle(warehouse_url))
     traffic, _ = timed("simulate --days 1", lambda: simulate_one_day(ops_url))
-    _, extract_seconds = timed("extract (one day)", lambda: load_all(ops_url, warehouse_url))
+    _, extract_seconds = timed("extract (one day)", lambda: extract(ops_url, warehouse_url))
     next_day = {"run_date": traffic.last_day.isoformat()}  # the build of the simulated day
     result, seconds = timed(
         f"dbt build (incremental{', changed only' if changed_only else ', every node'})",
@@ -178,7 +188,7 @@ def dbt_floor(admin_url: str, seed: int, reference_date: dt.date) -> tuple[float
 
     ops_url, warehouse_url = fresh_database(admin_url, FLOOR_OPS_DB), fresh_database(admin_url, FLOOR_WAREHOUSE_DB)
     generate(ops_url, scale=FLOOR_SCALE, seed=seed, reference_date=reference_date)
-    load_all(ops_url, warehouse_url)
+    extract(ops_url, warehouse_url)
     target = TARGET.with_name("bench_floor")
     dbt_build(warehouse_url, vars={"run_date": reference_date.isoformat()}, target_path=target)
     next_day = {"run_date": (reference_date + dt.timedelta(days=1)).isoformat()}
@@ -223,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             f"generate scale {args.scale}",
             lambda: generate(ops_url, scale=args.scale, seed=args.seed, reference_date=args.reference_date),
         )
-        _, extract_seconds = timed("extract (first load)", lambda: load_all(ops_url, warehouse_url))
+        _, extract_seconds = timed("extract (first load)", lambda: extract(ops_url, warehouse_url))
     # The full build is the night of the source's last day, the incremental the next night, as
     # in production (a kept warehouse has simulated days past the reference date: building
     # the baseline at the reference date would move every run-date window by weeks).

@@ -262,7 +262,12 @@ def test_history_is_a_range_partitioned_table_with_monthly_partitions_and_defaul
         "select indexdef from pg_indexes where schemaname = 'marts' and tablename = 'fct_reservation_history_p202603'",
     )
     columns = sorted(definition.split("USING btree ")[1] for (definition,) in indexes)
-    assert columns == ["(reservation_id)", "(tenant_id, resource_id, start_date)", "(tenant_id, start_date)"]
+    assert columns == [
+        "(end_date)",
+        "(reservation_id)",
+        "(tenant_id, resource_id, start_date)",
+        "(tenant_id, start_date)",
+    ]
 
 
 def test_reschedule_moves_the_row_and_rebuilds_only_the_touched_months(warehouse):
@@ -611,6 +616,33 @@ def test_a_reporting_table_built_without_its_key_index_gets_it_on_the_next_sync(
     assert definition.startswith("CREATE UNIQUE INDEX ")
     assert definition.endswith(f" ON {table} USING btree (customer_id)")
     assert rows(url, f"select * from {table} order by customer_id") == before
+
+
+def test_a_partition_index_added_to_the_config_reaches_every_partition_on_the_next_build(warehouse):
+    """The history built before its `end_date` index was configured (rpt_current_occupancy
+    looks up the stays ending after tonight by it): the next incremental build creates it on
+    the parent, and so on every partition, keeping the rows; no --full-refresh."""
+    url, target = warehouse["url"], warehouse["target"]
+    history = "marts.fct_reservation_history"
+    before = rows(url, f"select * from {history} order by reservation_id")
+    end_date_indexes = (
+        "select count(*) filter (where parent.indexrelid is not null), count(*) from pg_inherits "
+        "join pg_class as part on part.oid = inhrelid "
+        "left join pg_index as parent on parent.indrelid = part.oid "
+        "and pg_get_indexdef(parent.indexrelid) ~ '[(]end_date[)]$' "
+        f"where inhparent = '{history}'::regclass"
+    )
+    with psycopg.connect(url, autocommit=True) as admin:
+        ((index,),) = admin.execute(
+            f"select indexrelid::regclass::text from pg_index where indrelid = '{history}'::regclass "
+            "and pg_get_indexdef(indexrelid) ~ '[(]end_date[)]$'"
+        ).fetchall()
+        admin.execute(f"drop index {index}")  # with the partitions' indexes attached to it
+    ((with_index, partitions),) = rows(url, end_date_indexes)
+    assert with_index == 0 and partitions == 5
+    dbt_build(url, select="fct_reservation_history", vars={"run_date": RUN_DATE}, target_path=target)
+    assert rows(url, end_date_indexes) == [(5, 5)]
+    assert rows(url, f"select * from {history} order by reservation_id") == before
 
 
 def test_a_sync_restores_the_model_s_rows_and_rewrites_only_those_that_differ(warehouse):

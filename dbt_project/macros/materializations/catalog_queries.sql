@@ -79,14 +79,16 @@
     one catalog query. A table refilled in place keeps the indexes it has, so without this a
     model first built by another materialization, or given an index in its config later,
     never got it (int_customer_stats_checked patched without its unique key index: every
-    patch a scan, and the key test unproven). -#}
-{% macro kw_missing_indexes_sql(relation) %}
+    patch a scan, and the key test unproven). `indexes`: dbt's form ({'columns': [...],
+    'unique': ...}), the model's config by default. On a partitioned table the index is
+    created on every partition (an equivalent index a partition has is attached instead). -#}
+{% macro kw_missing_indexes_sql(relation, indexes=none) %}
     {%- set existing = kw_column("select case when i.indisunique then 'unique ' else '' end || am.amname || ' '"
         ~ " || array_to_string(array(select a.attname from unnest(i.indkey::int2[]) with ordinality as k(attnum, n)"
         ~ " join pg_attribute as a on a.attrelid = i.indrelid and a.attnum = k.attnum order by k.n), ',')"
         ~ " from pg_index as i join pg_class as c on c.oid = i.indexrelid join pg_am as am on am.oid = c.relam"
         ~ " where i.indrelid = '" ~ relation ~ "'::regclass and i.indpred is null and i.indexprs is null") -%}
-    {%- for index in config.get('indexes', []) -%}
+    {%- for index in (config.get('indexes', []) if indexes is none else indexes) -%}
         {%- set method = (index.get('type') or 'btree') | lower -%}
         {%- if (('unique ' if index.get('unique') else '') ~ method ~ ' ' ~ (index['columns'] | join(','))) not in existing %}
     create {{ 'unique ' if index.get('unique') else '' }}index on {{ relation }} using {{ method }} ({{ index['columns'] | join(', ') }});

@@ -28,6 +28,8 @@
       replaces included (change_log.sql: key, partition column, `log_changes_of`, signed), so
       tests that passed before test only those rows (test_scope.sql) and a model counting the
       table adds up the changes; a full build empties the log.
+    * An index added to `partition_indexes` after the table was built is created on the
+      parent, and with it on every partition, by the next incremental build.
 -#}
 {% materialization partitioned_by_month, adapter='postgres' %}
     {%- set target = this.incorporate(type='table') -%}
@@ -212,6 +214,9 @@
         set local lock_timeout = '{{ lock_timeout }}';
         set local synchronous_commit = off;
         {%- if not full %}
+        {#- an index added to `partition_indexes` since the table was built: created on the
+            parent, so on every partition (SHARE locks: writers wait, readers do not) -#}
+        {{ kw_missing_indexes_sql(target, kw_partition_index_configs(partition_indexes)) }}
         {#- the keys of every row deleted or inserted: patched, and in the partitions replaced -#}
         {{ kw_change_log_write_sql(target, unique_key, logged_columns,
             inserted='select * from kw_patch as patch where not ' ~ kw_in_months('patch.' ~ partition_by, months)
@@ -275,6 +280,14 @@
     {{ run_hooks(post_hooks, inside_transaction=False) }}
     {{ return({'relations': [target]}) }}
 {% endmaterialization %}
+
+
+{#- `partition_indexes` (lists of columns) in dbt's form, for kw_missing_indexes_sql. -#}
+{% macro kw_partition_index_configs(partition_indexes) %}
+    {%- set configs = [] -%}
+    {%- for columns in partition_indexes -%}{%- do configs.append({'columns': columns}) -%}{%- endfor -%}
+    {{ return(configs) }}
+{% endmacro %}
 
 
 {#- Build one partition as a standalone table <name>__new_<suffix>; returns its row count. -#}

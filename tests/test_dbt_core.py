@@ -265,6 +265,7 @@ def test_history_is_a_range_partitioned_table_with_monthly_partitions_and_defaul
     assert columns == [
         "(end_date)",
         "(reservation_id)",
+        "(suite_type)",
         "(tenant_id, resource_id, start_date)",
         "(tenant_id, start_date)",
     ]

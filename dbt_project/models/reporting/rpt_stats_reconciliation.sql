@@ -4,14 +4,34 @@
 -- memberships not yet left. Only clean, live customers and teams are reconciled, and only the
 -- differing rows are listed. An entity with activities but no stored row counts as stored 0.
 -- Compared: distance, count (activities or members) and, for customers, duration.
-{{ config(unique_key=['entity', 'entity_id'], indexes=[{'columns': ['entity', 'entity_id'], 'unique': True}]) }}
+-- A nightly build compares again only the customers whose check, stored stats, activity
+-- totals or quarantined activities changed since its previous build, from those models'
+-- change logs (macros/engagement/reconciliation_changes.sql), and every team.
+{{
+    config(
+        unique_key=['entity', 'entity_id'],
+        indexes=[{'columns': ['entity', 'entity_id'], 'unique': True}],
+        sync_scope='kw_reconciliation_sync_scope',
+        pre_hook="{{ kw_reconciliation_hold_logs() }}",
+        post_hook="{{ kw_reconciliation_record() }}",
+    )
+}}
+{%- set previous = kw_reconciliation_previous() %}
+{%- set only_changed = "customer_id = any(array(select customer_id from changed_customers))" if previous else "true" %}
 
 with
+{%- if previous %}
+
+changed_customers as materialized (
+    {{ kw_reconciliation_changed_customers(previous) }}
+),
+{%- endif %}
 
 stored_customers as (
     select * from {{ ref('int_customer_stats_checked') }}
     where quarantine_reason is null
         and not is_deleted
+        and {{ only_changed }}
 ),
 
 stored_teams as (
@@ -45,6 +65,7 @@ customers as (
     select * from {{ ref('int_customers_checked') }}
     where quarantine_reason is null
         and not is_deleted
+        and {{ only_changed }}
 ),
 
 teams as (
@@ -53,8 +74,9 @@ teams as (
 ),
 
 -- Totals per tenant, customer and team (a few hundred thousand rows); the customer and team
--- totals are summed from them.
-activity_totals as materialized (
+-- totals are summed from them. Not materialized: written into both readers, so the
+-- customers' filter reaches int_activity_totals' customer index.
+activity_totals as not materialized (
     select tenant_id, customer_id, team_id, distance_m, duration_s, activity_count
     from clean_activity_totals
     union all
@@ -69,6 +91,7 @@ customer_totals as (
         sum(duration_s)::bigint as duration_s,
         sum(activity_count)::bigint as activity_count
     from activity_totals
+    where {{ only_changed }}
     group by tenant_id, customer_id
 ),
 

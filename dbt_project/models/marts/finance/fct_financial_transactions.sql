@@ -7,6 +7,8 @@
 -- Indexed on (invoice_id, tenant_id), invoice first: an invoice's entries are looked up by
 -- invoice alone too (the relationships test of a nightly build reads the entries of the
 -- invoices changed since: 120 ms through (tenant_id, invoice_id), a skip scan, 3 ms so).
+-- Indexed on is_open: rpt_ar_aging reads the payments and refunds of open invoices, about
+-- 0.1 % of the entries (a scan of them all took 0.16 s at scale 3).
 {{
     config(
         materialized='patched_by_key',
@@ -18,6 +20,7 @@
             {'columns': ['transaction_id'], 'unique': True},
             {'columns': ['tenant_id', 'occurred_on']},
             {'columns': ['invoice_id', 'tenant_id']},
+            {'columns': ['is_open']},
         ],
     )
 }}

@@ -75,6 +75,18 @@ as $$
     select encode(sha256(convert_to((select salt from security.pii_salt) || ':' || lower(btrim(value)), 'UTF8')), 'hex')
 $$;
 revoke all on function security.hash_pii(text) from public;
+
+-- The date the reports were last built for (intermediate.int_run_date, a dbt model), for the
+-- reporting views that compute from it when read (rpt_reservation_calendar's tiers): their
+-- SQL then stays the same from one night to the next, so a build never replaces them, which
+-- would take an ACCESS EXCLUSIVE lock and wait for every analyst reading them. Readers may
+-- not read the intermediate schema: SECURITY DEFINER runs as the owner, the transformer
+-- (set below); PL/pgSQL resolves the table when called, so this exists before the first build.
+create or replace function security.report_run_date() returns date
+language plpgsql stable security definer parallel safe
+set search_path = pg_catalog
+as $$ begin return (select run_date from intermediate.int_run_date); end $$;
+revoke all on function security.report_run_date() from public;
 """
 
 # Who reads which membership rows. Run only when not in place (see _secure_tenant_members):
@@ -202,8 +214,16 @@ def _init_access(warehouse_url: str, salt: str | None = None) -> None:
         )
         conn.execute(sql.SQL("grant execute on function security.hash_pii(text) to {}").format(_ident(TRANSFORMER)))
         _hand_over_relations(conn)
+        conn.execute(sql.SQL("alter function security.report_run_date() owner to {}").format(_ident(TRANSFORMER)))
         conn.execute(
-            sql.SQL("grant usage on schema security to {}, {}").format(_ident(TENANT_ANALYST), _ident(TRANSFORMER))
+            sql.SQL("grant usage on schema security to {}, {}, {}").format(
+                _ident(TENANT_ANALYST), _ident(ANALYST), _ident(TRANSFORMER)
+            )
+        )
+        conn.execute(
+            sql.SQL("grant execute on function security.report_run_date() to {}, {}").format(
+                _ident(TENANT_ANALYST), _ident(ANALYST)
+            )
         )
         conn.execute(
             sql.SQL("grant select on security.tenant_members to {}, {}").format(

@@ -2,9 +2,13 @@
 
 -- One row per reservation with resource, customer and pet names and its tier relative to
 -- the run date. A view: the tier moves with the date, and rebuilding a million rows every
--- day to move it would cost more than computing it when read. One row per row of the
+-- day to move it would cost more than computing it when read. The date is read when the view
+-- is queried (int_run_date, through kw_report_run_date), not written into its SQL: a new
+-- date would replace the view every night, an ACCESS EXCLUSIVE lock that waits for every
+-- analyst reading it and holds up every query after. One row per row of the
 -- history (rows_of), joined to the dimensions on their unique keys: once its key test has
 -- passed, a nightly build tests the key on the history's logged rows only (test_scope.sql).
+-- depends_on: {{ ref('int_run_date') }}
 with
 
 stays as (
@@ -39,7 +43,7 @@ final as (
         pets.pet_name,
         stays.status,
         stays.is_deleted,
-        {{ calendar_tier('stays.start_date', 'stays.end_date', run_date()) }} as tier
+        {{ calendar_tier('stays.start_date', 'stays.end_date', kw_report_run_date()) }} as tier
     from stays
     left join resources
         on stays.tenant_id = resources.tenant_id

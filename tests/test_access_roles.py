@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 import psycopg
 import pytest
 
 from pipelines.cli import main as warehouse
-from pipelines.lib.access import GROUP_ROLES, grant_tenant, init_access
+from pipelines.lib.access import ANALYST, FINANCE_READER, GROUP_ROLES, TENANT_ANALYST, grant_tenant, init_access
 from pipelines.lib.validation import InvalidInput
 from tests.conftest import with_database
 
@@ -63,6 +64,30 @@ def test_tenant_analyst_logs_in_and_cannot_read_raw(warehouse_url, tmp_path):
         assert [str(row[0]) for row in conn.execute("select security.current_tenant_ids()")] == [TENANT_A]
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("select email from raw.customers")
+
+
+def test_analysts_get_the_report_date_through_its_function_and_the_finance_reader_may_not(warehouse_url, tmp_path):
+    """security.report_run_date() (the calendar's tiers read it when queried): a tenant
+    analyst, who may not read the intermediate schema, gets the date through it; the finance
+    reader, to whom the calendar is closed, may not call it."""
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("create table if not exists intermediate.int_run_date (run_date date)")
+        conn.execute("alter table intermediate.int_run_date owner to warehouse_transformer")
+        conn.execute("truncate intermediate.int_run_date")
+        conn.execute("insert into intermediate.int_run_date values ('2026-03-15')")
+        may_call = dict(
+            conn.execute(
+                "select role, has_function_privilege(role, 'security.report_run_date()', 'execute') "
+                "from unnest(%s::text[]) as role",
+                ([ANALYST, TENANT_ANALYST, FINANCE_READER],),
+            ).fetchall()
+        )
+    assert may_call == {ANALYST: True, TENANT_ANALYST: True, FINANCE_READER: False}
+    analyst = grant_tenant(warehouse_url, "alpha-pets", tmp_path)
+    with psycopg.connect(_login_url(warehouse_url, analyst)) as conn:
+        assert conn.execute("select security.report_run_date()").fetchone() == (dt.date(2026, 3, 15),)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("select run_date from intermediate.int_run_date")
 
 
 def test_grant_tenant_is_idempotent_and_keeps_the_password(warehouse_url, tmp_path):

@@ -16,6 +16,7 @@ import psycopg
 from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.source.generate import generate
+from pipelines.source.simulate import simulate
 
 
 def small_warehouse(make_database, tmp_path_factory, name: str, seed: int, run_date: dt.date, select: str) -> dict:
@@ -35,6 +36,12 @@ def build(state: dict, run_date: dt.date, select: str | None = None, full_refres
         state["url"], select=select or state["select"], vars={"run_date": run_date.isoformat()},
         target_path=state["target"], full_refresh=full_refresh,
     )  # fmt: skip
+
+
+def day_of_traffic(state: dict) -> None:
+    """One day of app traffic in the source (the generator's simulation), extracted."""
+    simulate(state["ops"], days=1)
+    load_all(state["ops"], state["url"])
 
 
 def next_night(state: dict) -> None:

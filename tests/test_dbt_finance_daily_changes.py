@@ -9,10 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from nightly_builds import build, compiled_code, fetch, small_warehouse
-
-from pipelines.lib.extract import load_all
-from pipelines.source.simulate import simulate
+from nightly_builds import build, compiled_code, day_of_traffic, fetch, small_warehouse
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
 TABLE = "reporting.rpt_finance_daily"
@@ -39,8 +36,7 @@ def archived(url: str) -> int:
 def test_nights_of_payments_and_archiving_equal_a_full_rebuild(warehouse):
     url = warehouse["url"]
     for _ in range(2):
-        simulate(warehouse["ops"], days=1)  # invoices issued, payments, refunds, late changes
-        load_all(warehouse["ops"], url)
+        day_of_traffic(warehouse)  # invoices issued, payments, refunds, late changes
         before = archived(url)
         build(warehouse, warehouse["run_date"] + dt.timedelta(days=1))
         assert only_changed_days(warehouse)

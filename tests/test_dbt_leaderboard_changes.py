@@ -13,10 +13,7 @@ import datetime as dt
 
 import psycopg
 import pytest
-from nightly_builds import build, compiled_code, fetch, next_night, small_warehouse
-
-from pipelines.lib.extract import load_all
-from pipelines.source.simulate import simulate
+from nightly_builds import build, compiled_code, day_of_traffic, fetch, next_night, small_warehouse
 
 REFERENCE_DATE = dt.date(2026, 6, 23)  # a Tuesday: the next nights stay in the same week and month
 TABLE = "intermediate.int_leaderboard_customer_distances"
@@ -52,8 +49,7 @@ def assert_equals_a_full_rebuild(state) -> None:
 
 
 def test_a_night_of_walks_rederives_only_their_customers(warehouse):
-    simulate(warehouse["ops"], days=1)
-    load_all(warehouse["ops"], warehouse["url"])
+    day_of_traffic(warehouse)
     next_night(warehouse)
     assert only_changed_customers(warehouse)
     assert_equals_a_full_rebuild(warehouse)

@@ -15,11 +15,9 @@ import datetime as dt
 
 import psycopg
 import pytest
-from nightly_builds import build, compiled_code, fetch, next_night, small_warehouse
+from nightly_builds import build, compiled_code, day_of_traffic, fetch, next_night, small_warehouse
 
 from pipelines.lib.dbt import DbtError
-from pipelines.lib.extract import load_all
-from pipelines.source.simulate import simulate
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
 TABLE = "reporting.rpt_kennel_occupancy_daily"
@@ -109,8 +107,7 @@ def test_the_first_build_counts_every_night(warehouse):
 
 def test_nights_of_app_traffic_are_added_up_from_the_history_s_log(warehouse):
     for _ in range(2):
-        simulate(warehouse["ops"], days=1)  # bookings, reschedules, cancellations, purges
-        load_all(warehouse["ops"], warehouse["url"])
+        day_of_traffic(warehouse)  # bookings, reschedules, cancellations, purges
         before = recorded(warehouse["url"])[WATERMARK]
         next_night(warehouse)
         assert counted_from_the_log(warehouse)

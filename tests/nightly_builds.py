@@ -53,6 +53,11 @@ def fetch(url: str, sql: str, params=None) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
+def rows_of(url: str, table: str) -> set[tuple]:
+    """Every row of `table`, to compare a nightly build's table with its full rebuild."""
+    return set(fetch(url, f"select * from {table}"))
+
+
 def compiled_code(state: dict, model: str) -> str:
     """The SQL the last build ran for `model` (dbt's run_results.json)."""
     results = json.loads((state["target"] / "run_results.json").read_text())["results"]

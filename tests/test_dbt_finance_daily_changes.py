@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from nightly_builds import build, compiled_code, day_of_traffic, fetch, small_warehouse
+from nightly_builds import build, compiled_code, day_of_traffic, fetch, rows_of, small_warehouse
 
 REFERENCE_DATE = dt.date(2026, 6, 30)
 TABLE = "reporting.rpt_finance_daily"
@@ -18,10 +18,6 @@ TABLE = "reporting.rpt_finance_daily"
 @pytest.fixture(scope="module")
 def warehouse(make_database, tmp_path_factory):
     return small_warehouse(make_database, tmp_path_factory, "fd", 9, REFERENCE_DATE, "+rpt_finance_daily")
-
-
-def rows(url: str) -> set[tuple]:
-    return set(fetch(url, f"select * from {TABLE}"))
 
 
 def only_changed_days(state) -> bool:
@@ -41,8 +37,8 @@ def test_nights_of_payments_and_archiving_equal_a_full_rebuild(warehouse):
         build(warehouse, warehouse["run_date"] + dt.timedelta(days=1))
         assert only_changed_days(warehouse)
         assert archived(url) > before  # a day more of the ledger moved from live to the archive
-        nightly = rows(url)
+        nightly = rows_of(url, TABLE)
         build(warehouse, warehouse["run_date"], select="rpt_finance_daily", full_refresh=True)
         assert not only_changed_days(warehouse)
-        rebuilt = rows(url)
+        rebuilt = rows_of(url, TABLE)
         assert nightly == rebuilt, (sorted(nightly - rebuilt)[:3], sorted(rebuilt - nightly)[:3])

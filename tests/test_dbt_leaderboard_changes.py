@@ -13,7 +13,7 @@ import datetime as dt
 
 import psycopg
 import pytest
-from nightly_builds import build, compiled_code, day_of_traffic, fetch, next_night, small_warehouse
+from nightly_builds import build, compiled_code, day_of_traffic, fetch, next_night, rows_of, small_warehouse
 
 REFERENCE_DATE = dt.date(2026, 6, 23)  # a Tuesday: the next nights stay in the same week and month
 TABLE = "intermediate.int_leaderboard_customer_distances"
@@ -24,10 +24,6 @@ def warehouse(make_database, tmp_path_factory):
     return small_warehouse(make_database, tmp_path_factory, "lb", 5, REFERENCE_DATE, "+rpt_leaderboard_customers")
 
 
-def rows(url: str, table: str = TABLE) -> set[tuple]:
-    return set(fetch(url, f"select * from {table}"))
-
-
 def only_changed_customers(state) -> bool:
     """Whether the last build re-derived only the changed customers (else every customer)."""
     return "changed_customers" in compiled_code(state, "int_leaderboard_customer_distances")
@@ -36,16 +32,16 @@ def only_changed_customers(state) -> bool:
 def assert_equals_a_full_rebuild(state) -> None:
     """The table and the leaderboard on it, then both rebuilt from scratch: nothing differs."""
     url = state["url"]
-    nightly, board = rows(url), rows(url, "reporting.rpt_leaderboard_customers")
+    nightly, board = rows_of(url, TABLE), rows_of(url, "reporting.rpt_leaderboard_customers")
     build(
         state,
         state["run_date"],
         select="int_leaderboard_customer_distances rpt_leaderboard_customers",
         full_refresh=True,
     )
-    rebuilt = rows(url)
+    rebuilt = rows_of(url, TABLE)
     assert nightly == rebuilt, (sorted(nightly - rebuilt)[:3], sorted(rebuilt - nightly)[:3])
-    assert board == rows(url, "reporting.rpt_leaderboard_customers")
+    assert board == rows_of(url, "reporting.rpt_leaderboard_customers")
 
 
 def test_a_night_of_walks_rederives_only_their_customers(warehouse):

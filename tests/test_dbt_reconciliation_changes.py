@@ -13,7 +13,7 @@ import datetime as dt
 
 import psycopg
 import pytest
-from nightly_builds import build, compiled_code, day_of_traffic, fetch, next_night, small_warehouse
+from nightly_builds import build, compiled_code, day_of_traffic, fetch, next_night, rows_of, small_warehouse
 
 REFERENCE_DATE = dt.date(2026, 6, 23)
 TABLE = "reporting.rpt_stats_reconciliation"
@@ -22,10 +22,6 @@ TABLE = "reporting.rpt_stats_reconciliation"
 @pytest.fixture(scope="module")
 def warehouse(make_database, tmp_path_factory):
     return small_warehouse(make_database, tmp_path_factory, "rc", 7, REFERENCE_DATE, "+rpt_stats_reconciliation")
-
-
-def rows(url: str) -> set[tuple]:
-    return set(fetch(url, f"select * from {TABLE}"))
 
 
 def listed(url: str, customer_id) -> tuple | None:
@@ -44,9 +40,9 @@ def only_changed_customers(state) -> bool:
 
 
 def assert_equals_a_full_rebuild(state) -> None:
-    nightly = rows(state["url"])
+    nightly = rows_of(state["url"], TABLE)
     build(state, state["run_date"], select="rpt_stats_reconciliation", full_refresh=True)
-    rebuilt = rows(state["url"])
+    rebuilt = rows_of(state["url"], TABLE)
     assert nightly == rebuilt, (sorted(nightly - rebuilt)[:3], sorted(rebuilt - nightly)[:3])
 
 

@@ -8,7 +8,9 @@ rows listed here, and the reschedule test checks which partitions the incrementa
 
 from __future__ import annotations
 
+import gc
 import json
+import subprocess
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -19,7 +21,8 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.defs.resources import PostgresResource
-from pipelines.lib.dbt import DbtError, dbt_build, dbt_command
+from pipelines.defs.transform.assets import DBT_EXECUTABLE
+from pipelines.lib.dbt import DbtError, dbt_args, dbt_build, dbt_command, dbt_env
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
@@ -676,7 +679,8 @@ def test_a_composite_key_with_a_null_part_fails_its_primary_key_test(warehouse):
     """The occupancy key (tenant_id, suite_type, date): its incremental build declared the parts
     NOT NULL, so PostgreSQL refuses a null part. Without that constraint (dropped by hand) the
     unique index alone does not stop one: the primary_key test looks for such rows and names
-    the failing test."""
+    the failing test, in this process (whose garbage collector dbt leaves on) and through the
+    dbt executable Dagster runs (whose exit code says it failed)."""
     url, target = warehouse["url"], warehouse["target"]
     table = "reporting.rpt_kennel_occupancy_daily"
     stray = (
@@ -692,6 +696,12 @@ def test_a_composite_key_with_a_null_part_fails_its_primary_key_test(warehouse):
     try:
         with pytest.raises(DbtError, match="primary_key_rpt_kennel_occupancy_daily_[a-z_]+ \\(fail\\): Got 1 result"):
             dbt_command(url, "test", select="rpt_kennel_occupancy_daily", target_path=target)
+        assert gc.isenabled()
+        with dbt_env(url):
+            args = dbt_args(["test"], select="rpt_kennel_occupancy_daily", target_path=target)
+            done = subprocess.run([DBT_EXECUTABLE, *args], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 1, done.stdout
+        assert "FAIL 1 primary_key_rpt_kennel_occupancy_daily_" in done.stdout
     finally:
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute(f"delete from {table} where suite_type is null")

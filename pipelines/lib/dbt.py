@@ -17,6 +17,8 @@ Guarantees:
 * every `dbt build` records, in the warehouse, what each node that succeeded was built from
   (pipelines.lib.build_state); with `changed_only` it leaves out the nodes whose code and
   inputs have not changed since (pipelines.lib.build_plan), as nightly runs do;
+* dbt runs with Python's cyclic garbage collector paused (pipelines.lib.collector: 1.1 s of a
+  7.4 s changed-only build of 27 nodes);
 * dbt's log file takes INFO events (each node, its timing, every failure), not DEBUG, which
   adds every SQL statement run (DEBUG against no log file: 8.0 vs 6.75 s for a build of 235
   nodes with nothing to do). DBT_LOG_LEVEL_FILE=debug in the environment brings them back.
@@ -37,6 +39,7 @@ from typing import Any
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.lib.access import TRANSFORMER, init_access
+from pipelines.lib import collector
 from pipelines.lib.build_state import create_state_tables, plan_build
 from pipelines.lib.file_lock import exclusive
 from pipelines.settings import PROJECT_ROOT
@@ -238,7 +241,7 @@ def run_dbt(warehouse_url: str, args: list[str], run_date: Any = "", on_done=Non
     from dbt.cli.main import dbtRunner
 
     started = time.perf_counter()
-    with dbt_env(warehouse_url, run_date):
+    with dbt_env(warehouse_url, run_date), collector.paused():
         outcome = dbtRunner().invoke(args)
     seconds = time.perf_counter() - started
     nodes = [

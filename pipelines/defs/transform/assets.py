@@ -153,8 +153,9 @@ def reporting_dbt_models(
 DBT_ASSETS = [warehouse_dbt_models, reporting_dbt_models]
 
 
-# The dbt of this interpreter's environment, whether or not its bin/ is on PATH.
-DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# The dbt of this interpreter's environment, whether or not its bin/ is on PATH: dbt's own
+# command line with the garbage collector paused (pipelines.lib.collector).
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "kennelworks-dbt")
 
 DBT_RESOURCES = {
     "dbt": DbtCliResource(

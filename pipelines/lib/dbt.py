@@ -38,8 +38,8 @@ from typing import Any
 
 from psycopg.conninfo import conninfo_to_dict
 
-from pipelines.lib.access import TRANSFORMER, init_access
 from pipelines.lib import collector
+from pipelines.lib.access import TRANSFORMER, init_access
 from pipelines.lib.build_state import create_state_tables, plan_build
 from pipelines.lib.file_lock import exclusive
 from pipelines.settings import PROJECT_ROOT

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import Iterable, Mapping
@@ -22,7 +23,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.defs.resources import PostgresResource
 from pipelines.defs.transform.assets import DBT_EXECUTABLE
-from pipelines.lib.dbt import DbtError, dbt_args, dbt_build, dbt_command, dbt_env
+from pipelines.lib.dbt import DBT_PROJECT_DIR, DbtError, dbt_args, dbt_build, dbt_command, dbt_env
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
@@ -483,6 +484,35 @@ def test_customers_with_pets_excludes_soft_deleted_pets_and_customers(warehouse)
         )
     }
     assert not columns & {"email", "phone"}
+
+
+def by_relation(rows: Iterable[tuple]) -> dict[str, list[tuple]]:
+    """Rows (relation, column...) as {relation: [its columns' rows, in order]}."""
+    grouped: dict[str, list[tuple]] = {}
+    for relation, *column in rows:
+        grouped.setdefault(relation, []).append(tuple(column))
+    return grouped
+
+
+def test_our_columns_query_gives_what_information_schema_gives_for_every_relation(warehouse):
+    """dbt's get_columns_in_relation, overridden (macros/get_columns_in_relation.sql): for every
+    relation of the built warehouse, every column's name, type and sizes as dbt-postgres's query
+    of information_schema.columns gives them, in order, and nothing for a materialized view."""
+    text = (DBT_PROJECT_DIR / "dbt_project" / "macros" / "get_columns_in_relation.sql").read_text()
+    body = re.search(r"macro kw_columns_in_relation_sql\(oid_sql\) -%}(.*?){%- endmacro", text, re.S).group(1)
+    ours = f"select r.oid::regclass::text, x.* from pg_class as r cross join lateral ({body}) as x"
+    theirs = (
+        "select format('%I.%I', table_schema, table_name)::regclass::text, column_name::text, data_type::text, "
+        "character_maximum_length::integer, numeric_precision::integer, numeric_scale::integer "
+        "from information_schema.columns order by table_schema, table_name, ordinal_position"
+    )
+    with psycopg.connect(warehouse["url"]) as conn:
+        expected = conn.execute(theirs).fetchall()
+        found = conn.execute(ours.replace("{{ oid_sql }}", "r.oid")).fetchall()
+        ((views,),) = conn.execute("select count(*) from pg_matviews").fetchall()
+    assert by_relation(found) == by_relation(expected)
+    assert {"marts.fct_reservation_history", "reporting.rpt_kennel_occupancy_daily"} <= set(by_relation(found))
+    assert views > 0 and "reporting.rpt_current_occupancy" not in by_relation(found)
 
 
 def test_docs_generate_documents_the_models_and_their_columns(warehouse):

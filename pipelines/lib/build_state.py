@@ -25,6 +25,7 @@ from psycopg.types.json import Jsonb
 
 from pipelines.lib import build_plan
 from pipelines.lib.databases import connect
+from pipelines.lib.raw_changes import CHANGED_AT
 from pipelines.settings import PROJECT_ROOT
 
 # Created once, by the first build of a warehouse (no catalog write when they exist).
@@ -128,10 +129,6 @@ def environment_fingerprint() -> str:
 def input_versions(conn: psycopg.Connection, run_date: Any) -> dict[str, str | None]:
     """The version of every input now: each raw table's newest change (None when empty) and
     the run date ('' means the database's current_date, as run_date() does)."""
-    # When a raw row last changed; raw is indexed on it. Imported here: the extraction package
-    # loads SQLAlchemy and the source schema (0.27 s), which a nightly dbt build needs nothing of.
-    from pipelines.lib.extract.batch import CHANGED_AT
-
     tables = conn.execute(
         "select format('%I.%I', table_schema, table_name) from information_schema.columns "
         "where table_schema = 'raw' and column_name in ('_extracted_at', '_deleted_in_source_at') "

@@ -16,14 +16,12 @@ from psycopg import sql
 from pipelines.lib.extract.copy import choose_reader, copy_between
 from pipelines.lib.extract.drift import Column, plan_columns
 from pipelines.lib.extract.registry import LOAD_COLUMN_NAMES, RAW_SCHEMA, SOURCE_SCHEMA, TableSpec
+from pipelines.lib.raw_changes import CHANGED_AT
 from pipelines.settings import get_settings
 
 STAGE = sql.Identifier("_kw_stage")
 DELETED = sql.Identifier("_kw_deleted")
 KEYS = sql.Identifier("_kw_keys")
-# When a raw row last changed for the warehouse: its extraction, or its deletion in the source
-# (dbt's macro kw_extraction_changed_at says the same through the staging views' names).
-CHANGED_AT = sql.SQL("greatest(_extracted_at, _deleted_in_source_at)")
 # Types IS DISTINCT FROM cannot compare (no default equality operator): compared as text.
 NO_EQUALITY_TYPES = frozenset({"json", "xml", "point", "line", "lseg", "box", "path", "polygon", "circle"})
 

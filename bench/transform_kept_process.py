@@ -4,10 +4,12 @@ On the warehouse `python -m bench.transform` left (its databases, any scale), `-
 nights (3 by default), each: settle, one simulated day, its extraction, then the changed-only
 build in ONE worker process kept for all of them. The first night pays what every nightly
 run pays today (a new interpreter, dbt's import, its first invocation: template compiling,
-schema building); the later ones show what a dbt service keeping itself loaded would take.
-Results go to bench/results/transform_kept_process.json. `make bench` runs it after bench.transform.
+schema building); the later ones show what a dbt service keeping itself loaded would take. The baseline is the
+full build of that bench.transform run (its results file at `--scale`, which must be the
+warehouse's). Results go to bench/results/transform_kept_process.json (-scale<N> at another
+scale). `make bench` runs it after bench.transform.
 
-    python -m bench.transform_kept_process [--nights 3]
+    python -m bench.transform_kept_process [--scale 1] [--nights 3]
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from bench.transform import OPS_DB, RESULTS, TARGET, WAREHOUSE_DB, extract, settle, simulate_one_day, with_database
+from bench.transform import (
+    OPS_DB,
+    TARGET,
+    WAREHOUSE_DB,
+    extract,
+    results_file,
+    settle,
+    simulate_one_day,
+    with_database,
+)
 from pipelines.lib.databases import database_urls
 from pipelines.lib.dbt import dbt_build, prepare_manifest
 
@@ -33,8 +44,15 @@ def changed_only_build(warehouse_url: str, run_date: str) -> tuple[int, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="the scale bench.transform last ran at")
     parser.add_argument("--nights", type=int, default=3)
     args = parser.parse_args(argv)
+    baseline_file = results_file(args.scale)
+    if not baseline_file.exists():
+        print(f"error: {baseline_file} is missing: run `python -m bench.transform --scale {args.scale:g}` first",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    baseline = json.loads(baseline_file.read_text())
     admin_url = database_urls().warehouse
     ops_url, warehouse_url = with_database(admin_url, OPS_DB), with_database(admin_url, WAREHOUSE_DB)
     # Parsed first, untimed, when the project changed since: a nightly run finds it parsed
@@ -54,14 +72,21 @@ def main(argv: list[str] | None = None) -> int:
             nights.append({"process": process, "seconds": round(seconds, 1), "nodes": nodes,
                            "node_seconds": round(node_seconds, 1)})  # fmt: skip
     kept_seconds = sorted(each["seconds"] for each in nights[1:])
+    kept_median = kept_seconds[(len(kept_seconds) - 1) // 2]
+    full = baseline["full_build_seconds"]
     results = {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "scale": args.scale,
+        "baseline": f"full build of bench.transform at {baseline['measured_at']} ({baseline_file.name})",
+        "full_build_seconds": full,
         "nights": nights,
         "new_process_seconds": nights[0]["seconds"],
-        "kept_process_median_seconds": kept_seconds[(len(kept_seconds) - 1) // 2],
+        "kept_process_median_seconds": kept_median,
+        "new_process_over_full": round(nights[0]["seconds"] / full, 3),
+        "kept_process_over_full": round(kept_median / full, 3),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "transform_kept_process.json").write_text(json.dumps(results, indent=2) + "\n")
+    out = baseline_file.with_name(baseline_file.name.replace("transform", "transform_kept_process"))
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 0
 

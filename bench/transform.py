@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gc
 import json
 import multiprocessing
 import re
@@ -39,6 +38,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import psycopg
 
+from pipelines.lib import collector
 from pipelines.lib.databases import database_urls, mask_url
 from pipelines.lib.dbt import DbtResult, dbt_build
 from pipelines.settings import PROJECT_ROOT
@@ -81,7 +81,7 @@ def build_then_end(*args, **kwargs) -> DbtResult:
     try:
         return dbt_build(*args, **kwargs)
     finally:
-        gc.freeze()  # pipelines.lib.collector.exit_without_collecting, before the pool's own exit
+        collector.freeze_for_exit()  # the pool's worker exits next
 
 
 def extract(ops_url: str, warehouse_url: str):

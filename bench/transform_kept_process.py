@@ -4,10 +4,10 @@ On the warehouse `python -m bench.transform` left (its databases, any scale), `-
 nights (3 by default), each: settle, one simulated day, its extraction, then the changed-only
 build in ONE worker process kept for all of them. The first night pays what every nightly
 run pays today (a new interpreter, dbt's import, its first invocation: template compiling,
-schema building); the later ones show what a dbt service keeping itself loaded would take. The baseline is the
-full build of that bench.transform run (its results file at `--scale`, which must be the
-warehouse's). Results go to bench/results/transform_kept_process.json (-scale<N> at another
-scale). `make bench` runs it after bench.transform.
+schema building); the later ones show what a dbt service keeping itself loaded would take.
+The baseline is the full build of that bench.transform run (its results file at `--scale`,
+which must be the warehouse's). Results go to bench/results/transform_kept_process.json
+(-scale<N> at another scale). `make bench` runs it after bench.transform.
 
     python -m bench.transform_kept_process [--scale 1] [--nights 3]
 """

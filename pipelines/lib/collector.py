@@ -36,9 +36,14 @@ def paused() -> Iterator[None]:
             gc.enable()
 
 
+def freeze_for_exit() -> None:
+    """Spare the interpreter's exit its walk over every object there is now (see above)."""
+    gc.freeze()
+
+
 def exit_without_collecting(code: int | None) -> NoReturn:
     """sys.exit(code), without the interpreter's walk over every object left (see above)."""
-    gc.freeze()
+    freeze_for_exit()
     sys.exit(code)
 
 

@@ -222,11 +222,14 @@ def generic_test(name: str, parent: str, test: str, config: dict | None = None, 
     return node
 
 
-def test_the_catalog_decides_key_not_null_and_non_negative_tests_of_sources_and_of_models_changed_in_place():
+def test_the_catalog_decides_key_not_null_non_negative_and_accepted_values_tests_of_models_changed_in_place():
     tests = {
         "test.shop.key_raw_a": generic_test("key_raw_a", "source.shop.raw.a", "primary_key", column_name="id"),
         "test.shop.not_null_inc": generic_test("not_null_inc", "model.shop.inc", "not_null", column_name="Tenant_ID"),
         "test.shop.counts_inc": generic_test("counts_inc", "model.shop.inc", "non_negative", column_name="nights"),
+        "test.shop.kinds_inc": generic_test(
+            "kinds_inc", "model.shop.inc", "accepted_values", column_name="kind", values=["sale", "refund"]
+        ),
         "test.shop.key_inc": generic_test("key_inc", "model.shop.inc", "primary_key", columns=["tenant_id", "id"]),
         # dbt's table materialization builds a new table: the constraints of the old one say nothing
         "test.shop.key_tbl": generic_test("key_tbl", "model.shop.tbl", "primary_key", column_name="id"),
@@ -242,6 +245,13 @@ def test_the_catalog_decides_key_not_null_and_non_negative_tests_of_sources_and_
             "stored_inc", "model.shop.inc", "not_null", {"store_failures": True}, column_name="id"
         ),
         "test.shop.expr_inc": generic_test("expr_inc", "model.shop.inc", "not_null", column_name="coalesce(a, b)"),
+        # values compared unquoted, or not strings: not what the CHECK the build declares says
+        "test.shop.unquoted_inc": generic_test(
+            "unquoted_inc", "model.shop.inc", "accepted_values", column_name="kind", values=["a"], quote=False
+        ),
+        "test.shop.numbers_inc": generic_test(
+            "numbers_inc", "model.shop.inc", "accepted_values", column_name="grade", values=[1, 2]
+        ),
     }
     manifest = copy.deepcopy(MANIFEST)
     manifest["nodes"].update(tests)
@@ -253,6 +263,7 @@ def test_the_catalog_decides_key_not_null_and_non_negative_tests_of_sources_and_
         "test.shop.not_null_inc": CatalogClaim("marts", "inc", ("tenant_id",), ("not_null",)),
         "test.shop.key_inc": CatalogClaim("marts", "inc", ("tenant_id", "id"), ("not_null", "unique")),
         "test.shop.counts_inc": CatalogClaim("marts", "inc", ("nights",), ("non_negative",)),
+        "test.shop.kinds_inc": CatalogClaim("marts", "inc", ("kind",), ("accepted_values",), ("sale", "refund")),
     }
     # a model whose code changed, or whose relation is missing, may be built another way
     records["model.shop.inc"] = NodeRecord("an older version", records["model.shop.inc"].inputs)

@@ -292,6 +292,48 @@ def test_the_counts_non_negative_tests_name_are_checked_by_postgres_and_their_te
     assert declared == 1
 
 
+INVOICE_STATUS = "accepted_values_fct_invoices_status"
+
+
+def test_the_values_accepted_values_tests_name_are_checked_by_postgres_and_their_tests_left_out(built):
+    """patched_by_key (and the sync strategy) declare CHECK (column = any (values)) on the column
+    of an accepted_values test: PostgreSQL refuses another status, naming the constraint, and a
+    night that changes the invoices leaves the test out. With the constraint replaced by one with
+    other values (by hand), the test scans again and the build puts the test's values back."""
+    url = built["url"]
+    build(built)
+    touch_raw(url, "invoices")
+    proven = build(built)
+    assert "fct_invoices" in models(proven)
+    assert any(f".{INVOICE_STATUS}_" in uid for uid in proven.proven)
+    assert status_of(proven, INVOICE_STATUS) is None
+    with psycopg.connect(url) as conn, pytest.raises(psycopg.errors.CheckViolation, match="status_accepted_values"):
+        conn.execute(
+            "update marts.fct_invoices set status = 'refunded' "
+            "where invoice_id = (select invoice_id from marts.fct_invoices limit 1)"
+        )
+    with psycopg.connect(url) as conn:
+        conn.execute("alter table marts.fct_invoices drop constraint status_accepted_values")
+        conn.execute(
+            "alter table marts.fct_invoices add constraint status_accepted_values "
+            "check (status = any (array['draft', 'open', 'paid', 'void', 'refunded']::text[]))"
+        )
+    touch_raw(url, "invoices")
+    unproven = build(built)
+    assert status_of(unproven, INVOICE_STATUS) == "pass"
+    with psycopg.connect(url) as conn:
+        declared = conn.execute(
+            "select conrelid::regclass::text, pg_get_constraintdef(oid) from pg_constraint "
+            "where conname in ('status_accepted_values', 'bucket_accepted_values') and convalidated order by 1"
+        ).fetchall()
+    assert declared == [
+        ("marts.fct_invoices", "CHECK ((status = ANY (ARRAY['draft'::text, 'open'::text, 'paid'::text, "
+         "'void'::text])))"),
+        ("reporting.rpt_ar_aging", "CHECK ((bucket = ANY (ARRAY['current'::text, '1-30'::text, '31-60'::text, "
+         "'61-90'::text, '90+'::text])))"),
+    ]  # fmt: skip
+
+
 # Tests that passed before test only the rows changed since (dbt_project/macros/tests/test_scope.sql).
 HISTORY_STATUS = "accepted_values_fct_reservation_history_status"
 ACTIVITY_TEAM = "relationships_fct_activities_team_id__team_id__ref_dim_teams_"

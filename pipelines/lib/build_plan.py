@@ -12,8 +12,9 @@ succeeded (a test: passed) with
   changes its input).
 A test is also left out when the catalog decides its result before the build: a not_null
 or primary_key test of a relation whose columns are declared NOT NULL (and, for a key, carry
-a unique index on exactly those columns), or a non_negative test of a column with a validated
-CHECK (column >= 0), as PostgreSQL rejects every row that would fail it
+a unique index on exactly those columns), a non_negative test of a column with a validated
+CHECK (column >= 0), or an accepted_values test of a column with a validated CHECK that it is
+one of exactly those values, as PostgreSQL rejects every row that would fail it
 (catalog_claims; the proof is pipelines/lib/build_state.py's meta.catalog_proves). Only on a
 source, which dbt never writes, or a model changed in place with the code of its last build,
 so that the build cannot take the constraints away (the project's materializations keep them).
@@ -52,6 +53,7 @@ CATALOG_DECIDED = {
     "not_null": ("not_null",),
     "primary_key": ("not_null", "unique"),
     "non_negative": ("non_negative",),
+    "accepted_values": ("accepted_values",),
 }
 DEFAULT_OUTCOME = {"fail_calc": "count(*)", "warn_if": "!= 0", "error_if": "!= 0"}
 PLAIN_COLUMN = re.compile(r"[a-z_][a-z0-9_]*")
@@ -240,12 +242,23 @@ def scoped_tests(
 
 @dataclass(frozen=True)
 class CatalogClaim:
-    """What the catalog must prove of a relation for a test to pass: `properties` of `columns`."""
+    """What the catalog must prove of a relation for a test to pass: `properties` of `columns`
+    (for accepted_values, that the column takes only the `accepted` values)."""
 
     schema: str
     name: str
     columns: tuple[str, ...]
     properties: tuple[str, ...]
+    accepted: tuple[str, ...] = ()
+
+
+def accepted_values(kwargs: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The values an accepted_values test accepts, when the catalog can decide it: quoted
+    (the default) and all strings; else None."""
+    values = kwargs.get("values")
+    if kwargs.get("quote", True) is not True or not isinstance(values, list) or not values:
+        return None
+    return tuple(values) if all(isinstance(value, str) for value in values) else None
 
 
 def tested_columns(kwargs: Mapping[str, Any]) -> tuple[str, ...]:
@@ -278,8 +291,12 @@ def catalog_claims(
             continue
         if any(config.get(key) != value for key, value in DEFAULT_OUTCOME.items()):
             continue
-        columns = tested_columns(metadata.get("kwargs") or {})
+        kwargs = metadata.get("kwargs") or {}
+        columns = tested_columns(kwargs)
         if not columns or not all(PLAIN_COLUMN.fullmatch(name) for name in columns):
+            continue
+        accepted = accepted_values(kwargs) if metadata["name"] == "accepted_values" else ()
+        if accepted is None:
             continue
         (parent,) = parents
         if parent in sources:
@@ -290,7 +307,7 @@ def catalog_claims(
             if model is None or model["config"].get("materialized") not in IN_PLACE or not unchanged:
                 continue
             relation = (model["schema"], model["alias"])
-        claims[uid] = CatalogClaim(*relation, columns, CATALOG_DECIDED[metadata["name"]])
+        claims[uid] = CatalogClaim(*relation, columns, CATALOG_DECIDED[metadata["name"]], accepted)
     return claims
 
 

@@ -62,10 +62,14 @@ $$;
 # every one of them declared NOT NULL by a validated constraint (PostgreSQL 18 sets attnotnull
 # for a NOT VALID one too, which leaves the rows already there unchecked); 'unique', a valid,
 # non-partial unique index on exactly those columns, in any order; 'non_negative', each of them
-# under a validated CHECK (column >= 0) of the table itself. The tests' macros read it
-# (key_tests.sql: a proven property is not scanned for), and the planner (catalog_claims: a
-# test proven before the build is left out of it).
-CATALOG_PROVES = "meta.catalog_proves(text, text[], text)"
+# under a validated CHECK (column >= 0) of the table itself; 'accepted_values', the one column
+# under a validated CHECK (column = any (array[`accepted`]::text[])) of the table itself, as
+# PostgreSQL prints it (so a text column, the values in the test's order; anything else stays
+# unproven and is scanned). The tests' macros read it (key_tests.sql: a proven property is not
+# scanned for), and the planner (catalog_claims: a test proven before the build is left out of it).
+CATALOG_PROVES = "meta.catalog_proves(text, text[], text, text[])"
+# The signature before 'accepted_values' (replaced: a second overload would make calls ambiguous).
+CATALOG_PROVES_BEFORE = "meta.catalog_proves(text, text[], text)"
 CATALOG_PROVES_BODY = """
     select case property
         when 'not_null' then (
@@ -96,10 +100,19 @@ CATALOG_PROVES_BODY = """
                 where target.oid = to_regclass(relation) and target.relkind in ('r', 'p')
                     and c.contype = 'c' and c.convalidated
                     and pg_get_constraintdef(c.oid) = format('CHECK ((%I >= 0))', name)))
+        when 'accepted_values' then cardinality(columns) = 1 and cardinality(accepted) > 0 and exists (
+            select from pg_constraint as c
+            join pg_class as target on target.oid = c.conrelid
+            where target.oid = to_regclass(relation) and target.relkind in ('r', 'p')
+                and c.contype = 'c' and c.convalidated
+                and pg_get_constraintdef(c.oid) = format('CHECK ((%I = ANY (ARRAY[%s])))', columns[1],
+                    (select string_agg(format('%L::text', value), ', ' order by n)
+                     from unnest(accepted) with ordinality as listed(value, n))))
     end
 """
 CATALOG_PROVES_SQL = f"""
-create or replace function meta.catalog_proves(relation text, columns text[], property text)
+create or replace function meta.catalog_proves(
+    relation text, columns text[], property text, accepted text[] default null)
 returns boolean language sql stable parallel safe set search_path = pg_catalog
 as $body${CATALOG_PROVES_BODY}$body$
 """
@@ -117,6 +130,7 @@ def _create_state(conn: psycopg.Connection) -> None:
     if current is None or current[0] != CATALOG_PROVES_BODY:
         # (re)defined by one build at a time: two at once would update the same catalog row
         conn.execute("select pg_advisory_xact_lock(hashtext('kennelworks.catalog_proves'))")
+        conn.execute(f"drop function if exists {CATALOG_PROVES_BEFORE}")
         conn.execute(CATALOG_PROVES_SQL)
 
 
@@ -170,16 +184,18 @@ def proven_by_catalog(conn: psycopg.Connection, claims: Mapping[str, build_plan.
     if not claims:
         return set()
     rows = conn.execute(
-        "select uid from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-        "as claim(uid, schema_name, relation_name, columns, properties) "
+        "select uid from unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::jsonb[]) "
+        "as claim(uid, schema_name, relation_name, columns, properties, accepted) "
         "where (select bool_and(meta.catalog_proves(format('%%I.%%I', schema_name, relation_name), "
-        "string_to_array(columns, ','), property)) from unnest(string_to_array(properties, ',')) as property)",
+        "string_to_array(columns, ','), property, array(select value from jsonb_array_elements_text(accepted) "
+        "with ordinality as listed(value, n) order by n))) from unnest(string_to_array(properties, ',')) as property)",
         [
             list(claims),
             [claim.schema for claim in claims.values()],
             [claim.name for claim in claims.values()],
             [",".join(claim.columns) for claim in claims.values()],
             [",".join(claim.properties) for claim in claims.values()],
+            [Jsonb(list(claim.accepted)) for claim in claims.values()],
         ],
     ).fetchall()
     return {uid for (uid,) in rows}

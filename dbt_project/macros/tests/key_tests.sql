@@ -54,11 +54,12 @@
 {% endtest %}
 
 
-{#- True when the catalog enforces `property` (unique | not_null) on plain `columns` (one name
-    or a list) of a table, partitioned table or materialized view (a view's rows are never
-    checked by PostgreSQL): the rule is meta.catalog_proves (pipelines/lib/build_state.py),
-    which the planner also reads to leave such tests out of changed-only builds. -#}
-{% macro kw_catalog_proves(model, columns, property) %}
+{#- True when the catalog enforces `property` (unique | not_null | non_negative |
+    accepted_values, of the `accepted` values) on plain `columns` (one name or a list) of a
+    table, partitioned table or materialized view (a view's rows are never checked by
+    PostgreSQL): the rule is meta.catalog_proves (pipelines/lib/build_state.py), which the
+    planner also reads to leave such tests out of changed-only builds. -#}
+{% macro kw_catalog_proves(model, columns, property, accepted=none) %}
     {%- set names = ([columns] if columns is string else columns) | map('lower') | list -%}
     {#- a test with a `where` config gets a subquery string, not a relation: scan it -#}
     {%- if not execute or model.identifier is not defined or names | length == 0 -%}
@@ -69,5 +70,5 @@
     {%- endfor -%}
     {%- set relation = adapter.quote(model.schema) ~ '.' ~ adapter.quote(model.identifier) -%}
     {{ return(kw_scalar("select meta.catalog_proves('" ~ relation ~ "', array['" ~ (names | join("', '"))
-        ~ "']::text[], '" ~ property ~ "')")) }}
+        ~ "']::text[], '" ~ property ~ "'" ~ ((", " ~ kw_text_array(accepted)) if accepted else "") ~ ")")) }}
 {% endmacro %}

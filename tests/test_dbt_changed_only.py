@@ -141,6 +141,21 @@ def test_a_dropped_table_is_built_again(built):
         assert conn.execute("select count(*) from reporting.rpt_customers_with_pets").fetchone()[0] > 0
 
 
+def test_a_build_of_the_models_alone_leaves_their_tests_to_the_next_build(built):
+    url = built["url"]
+    simulate(built["ops"], days=1)
+    load_all(built["ops"], url)
+    models_alone = dbt_build(url, vars=NEXT_DAY, target_path=built["target"], changed_only=True, data_tests=False)
+    assert {"fct_reservation_history", "fct_payments"} <= models(models_alone)
+    assert {node.resource_type for node in models_alone.nodes} == {"model"}
+    # the tests of what changed were never passed on this data: the next build runs them, and only them
+    tests = build(built)
+    assert models(tests) == set()
+    assert "primary_key_fct_reservation_history_reservation_id" in {node.name for node in tests.nodes}
+    assert all(node.status == "pass" for node in tests.nodes)
+    assert build(built).nodes == []
+
+
 def test_a_failed_check_runs_again_until_it_passes(built):
     url = built["url"]
     relationship = "relationships_dim_pets_customer_id__customer_id__ref_dim_customers_"

@@ -42,6 +42,14 @@ def test_dbt_args_carry_validated_vars_and_selection(tmp_path):
     assert args[:3] == ["build", "--exclude-resource-type", "unit_test"]
     assert "unit_test" not in dbt_args(["build"], unit_tests=True)
     assert "unit_test" not in dbt_args(["test"])
+    # the models alone (the bench's night without tests): data tests out, unit tests still out
+    assert dbt_args(["build"], data_tests=False)[:5] == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--exclude-resource-type",
+        "test",
+    ]
     # the run date changes every night: as a --var it would make dbt re-parse every file
     with pytest.raises(ValueError, match="run_date is passed to run_dbt"):
         dbt_args(["build"], vars={"run_date": "2026-03-15"})

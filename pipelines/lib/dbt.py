@@ -60,8 +60,9 @@ RUN_DATE_ENV = "KENNELWORKS_RUN_DATE"
 # dbt's log file level unless DBT_LOG_LEVEL_FILE says otherwise (see the module's docstring).
 LOG_LEVEL_FILE = "info"
 
-# `dbt build` without unit tests (see the module's docstring).
+# `dbt build` without unit tests (see the module's docstring); without data tests, its models alone.
 WITHOUT_UNIT_TESTS = ["--exclude-resource-type", "unit_test"]
+WITHOUT_DATA_TESTS = ["--exclude-resource-type", "test"]
 
 _ENV_LOCK = threading.Lock()
 
@@ -164,9 +165,12 @@ def split_run_date(vars: Mapping[str, Any] | None) -> tuple[Any, dict[str, Any]]
     return other.pop("run_date", ""), other
 
 
-def build_command(command: Sequence[str], unit_tests: bool = False) -> list[str]:
-    """`command`, and for `build` without `unit_tests` the exclusion of unit tests."""
-    return [*command, *WITHOUT_UNIT_TESTS] if command[0] == "build" and not unit_tests else list(command)
+def build_command(command: Sequence[str], unit_tests: bool = False, data_tests: bool = True) -> list[str]:
+    """`command`, and for `build` the exclusion of unit tests (unless `unit_tests`) and of data
+    tests (when not `data_tests`: the models alone, as `dbt run` but in a build's order and plan)."""
+    if command[0] != "build":
+        return list(command)
+    return [*command, *([] if unit_tests else WITHOUT_UNIT_TESTS), *([] if data_tests else WITHOUT_DATA_TESTS)]
 
 
 def dbt_args(
@@ -176,11 +180,12 @@ def dbt_args(
     full_refresh: bool = False,
     target_path: Path | None = None,
     unit_tests: bool = False,
+    data_tests: bool = True,
 ) -> list[str]:
     """The argument list of one dbt command (without the leading `dbt`)."""
     target = Path(target_path or DBT_TARGET_PATH)
     args = [
-        *build_command(command, unit_tests),
+        *build_command(command, unit_tests, data_tests),
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
@@ -274,14 +279,18 @@ def dbt_build(
     target_path: Path | None = None,
     unit_tests: bool = False,
     changed_only: bool = False,
+    data_tests: bool = True,
 ) -> DbtResult:
     """`dbt build` (models, tests, in dependency order; unit tests when asked) against the warehouse.
 
     `changed_only`: leave out the nodes with nothing new to read (pipelines.lib.build_plan);
     it applies to whole-project builds only (no selection, no vars but the run date, no
     full refresh). Every build records what succeeded, for the next one to compare with.
+    `data_tests=False` builds the models alone (a test left out runs in the next build).
     """
-    return dbt_command(warehouse_url, "build", select, vars, full_refresh, target_path, unit_tests, changed_only)
+    return dbt_command(
+        warehouse_url, "build", select, vars, full_refresh, target_path, unit_tests, changed_only, data_tests
+    )
 
 
 def dbt_command(
@@ -293,10 +302,11 @@ def dbt_command(
     target_path: Path | None = None,
     unit_tests: bool = False,
     changed_only: bool = False,
+    data_tests: bool = True,
 ) -> DbtResult:
     """Any dbt command (`build`, `test`, `docs generate`, ...), same environment and checks."""
     run_date, other_vars = split_run_date(vars)
-    args = dbt_args(command.split(), select, other_vars, full_refresh, target_path, unit_tests)
+    args = dbt_args(command.split(), select, other_vars, full_refresh, target_path, unit_tests, data_tests)
     if command != "build":
         create_state_tables(warehouse_url)  # the tests' macros read meta.dbt_test_scope (test_scope.sql)
         return run_dbt(warehouse_url, args, run_date)

@@ -45,6 +45,8 @@ checked as (
     select
         invoices.*,
         case
+            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            when invoices.total_cents < 0 then 'invalid: negative total_cents'
             when invoices.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
             when tenants.is_deleted then 'orphan: tenant deleted'
@@ -58,7 +60,6 @@ checked as (
             when reservations.tenant_id <> invoices.tenant_id then 'cross_tenant: reservation'
             when reservations.is_deleted then 'orphan: reservation deleted'
             when reservations.quarantine_reason is not null then 'orphan: reservation quarantined'
-            when invoices.total_cents < 0 then 'invalid: negative total_cents'
         end as quarantine_reason,
         -- the latest extraction of any row the outcome (and the ledger entries) depend on
         greatest(

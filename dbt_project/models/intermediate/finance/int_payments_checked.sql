@@ -28,12 +28,13 @@ checked as (
     select
         payments.*,
         case
+            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            when payments.amount_cents < 0 then 'invalid: negative amount_cents'
             when payments.is_deleted then null
             when invoices.invoice_id is null then 'orphan: invoice missing'
             when invoices.tenant_id <> payments.tenant_id then 'cross_tenant: invoice'
             when invoices.is_deleted then 'orphan: invoice deleted'
             when invoices.quarantine_reason is not null then 'orphan: invoice quarantined'
-            when payments.amount_cents < 0 then 'invalid: negative amount_cents'
         end as quarantine_reason,
         greatest(payments.extracted_at, payments.deleted_in_source_at, invoices.changed_at) as changed_at
     from payments

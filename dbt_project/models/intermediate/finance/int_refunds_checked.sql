@@ -28,12 +28,13 @@ checked as (
     select
         refunds.*,
         case
+            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            when refunds.amount_cents < 0 then 'invalid: negative amount_cents'
             when refunds.is_deleted then null
             when payments.payment_id is null then 'orphan: payment missing'
             when payments.tenant_id <> refunds.tenant_id then 'cross_tenant: payment'
             when payments.is_deleted then 'orphan: payment deleted'
             when payments.quarantine_reason is not null then 'orphan: payment quarantined'
-            when refunds.amount_cents < 0 then 'invalid: negative amount_cents'
         end as quarantine_reason,
         greatest(refunds.extracted_at, refunds.deleted_in_source_at, payments.changed_at) as changed_at
     from refunds

@@ -47,6 +47,8 @@ checked as (
     select
         reservations.*,
         case
+            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            when reservations.end_date < reservations.start_date then 'invalid: end_date before start_date'
             when reservations.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
             when customers.customer_id is null then 'orphan: customer missing'
@@ -64,7 +66,6 @@ checked as (
             when resources.quarantine_reason is not null then 'orphan: resource quarantined'
             when services.service_id is null then 'orphan: service missing'
             when services.tenant_id <> reservations.tenant_id then 'cross_tenant: service'
-            when reservations.end_date < reservations.start_date then 'invalid: end_date before start_date'
         end as quarantine_reason,
         greatest(
             reservations.extracted_at,

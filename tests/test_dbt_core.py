@@ -74,6 +74,7 @@ RESERVATIONS = {
     16: (A, C1, P2, None, None, "confirmed", "2026-06-01", "2026-06-03", False),  # future, unmatched
     17: (B, CB, PB, RB, None, "confirmed", "2026-03-15", "2026-03-16", False),
     18: (A, C1, P1, R1, None, "cancelled", "2025-08-10", "2025-08-07", True),  # deleted, and ends before it starts
+    19: (A, C1, PB, R1, None, "cancelled", "2025-08-10", "2025-08-12", True),  # deleted, with a pet of tenant B
 }
 
 QUARANTINED_RESERVATIONS = {
@@ -81,8 +82,9 @@ QUARANTINED_RESERVATIONS = {
     res(11): "cross_tenant: pet",
     res(12): "orphan: pet missing",
     res(13): "invalid: end_date before start_date",
-    # a deleted row stays in the history (flagged), so its own values are checked all the same
+    # a deleted row stays in the history (flagged), so its own values and its tenant are checked all the same
     res(18): "invalid: end_date before start_date",
+    res(19): "cross_tenant: pet",
 }
 
 
@@ -437,7 +439,7 @@ def test_quarantine_names_each_row_and_reason_and_keeps_first_seen(warehouse):
     assert found[("pets", str(P5))] == "orphan: customer deleted"
     assert found[("resources", str(R_ORPHAN))] == "orphan: tenant missing"
     assert found[("customers", str(C_ORPHAN))] == "orphan: tenant missing"
-    assert len(found) == 10
+    assert len(found) == 11
     first_seen_now = dict(rows(warehouse["url"], "select record_key, first_seen_at from dq.quarantined_rows"))
     assert first_seen_now == warehouse["before"]["first_seen"]
 

@@ -31,17 +31,19 @@ checked as (
     select
         activities.*,
         case
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
+            when customers.tenant_id <> activities.tenant_id then 'cross_tenant: customer'
+            when teams.tenant_id <> activities.tenant_id then 'cross_tenant: team'
+            when pets.tenant_id <> activities.tenant_id then 'cross_tenant: pet'
             when activities.is_deleted then null
             when customers.customer_id is null then 'orphan: customer missing'
-            when customers.tenant_id <> activities.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
             when customers.quarantine_reason is not null then 'orphan: customer quarantined'
             when activities.team_id is not null and teams.team_id is null then 'orphan: team missing'
-            when teams.tenant_id <> activities.tenant_id then 'cross_tenant: team'
             when teams.is_deleted then 'orphan: team deleted'
             when teams.quarantine_reason is not null then 'orphan: team quarantined'
             when activities.pet_id is not null and pets.pet_id is null then 'orphan: pet missing'
-            when pets.tenant_id <> activities.tenant_id then 'cross_tenant: pet'
             when pets.is_deleted then 'orphan: pet deleted'
             when pets.quarantine_reason is not null then 'orphan: pet quarantined'
         end as quarantine_reason,

@@ -17,13 +17,15 @@ checked as (
     select
         customer_achievements.*,
         case
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
+            when customers.tenant_id <> customer_achievements.tenant_id then 'cross_tenant: customer'
+            when achievements.tenant_id <> customer_achievements.tenant_id then 'cross_tenant: achievement'
             when customer_achievements.is_deleted then null
             when customers.customer_id is null then 'orphan: customer missing'
-            when customers.tenant_id <> customer_achievements.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
             when customers.quarantine_reason is not null then 'orphan: customer quarantined'
             when achievements.achievement_id is null then 'orphan: achievement missing'
-            when achievements.tenant_id <> customer_achievements.tenant_id then 'cross_tenant: achievement'
             when achievements.is_deleted then 'orphan: achievement deleted'
             when achievements.quarantine_reason is not null then 'orphan: achievement quarantined'
         end as quarantine_reason

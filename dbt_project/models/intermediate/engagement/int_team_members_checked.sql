@@ -19,13 +19,15 @@ checked as (
     select
         team_members.*,
         case
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
+            when teams.tenant_id <> team_members.tenant_id then 'cross_tenant: team'
+            when customers.tenant_id <> team_members.tenant_id then 'cross_tenant: customer'
             when team_members.is_deleted then null
             when teams.team_id is null then 'orphan: team missing'
-            when teams.tenant_id <> team_members.tenant_id then 'cross_tenant: team'
             when teams.is_deleted then 'orphan: team deleted'
             when teams.quarantine_reason is not null then 'orphan: team quarantined'
             when customers.customer_id is null then 'orphan: customer missing'
-            when customers.tenant_id <> team_members.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
             when customers.quarantine_reason is not null then 'orphan: customer quarantined'
         end as quarantine_reason

@@ -18,9 +18,11 @@ checked as (
     select
         invoice_lines.*,
         case
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
+            when invoices.tenant_id <> invoice_lines.tenant_id then 'cross_tenant: invoice'
             when invoice_lines.is_deleted then null
             when invoices.invoice_id is null then 'orphan: invoice missing'
-            when invoices.tenant_id <> invoice_lines.tenant_id then 'cross_tenant: invoice'
             when invoices.is_deleted then 'orphan: invoice deleted'
             when invoices.quarantine_reason is not null then 'orphan: invoice quarantined'
         end as quarantine_reason

@@ -1,7 +1,8 @@
 -- Every invoice, with the reason it cannot be trusted (null when clean); marts take the clean ones.
 -- Parents are looked up by key alone, not by (tenant_id, key): a parent that exists in another
--- tenant is exactly what the cross_tenant check must see. A deleted invoice is never quarantined:
--- it counts in no figure anyway and stays visible in the mart, flagged by is_deleted.
+-- tenant is exactly what the cross_tenant check must see. A deleted invoice counts in no figure
+-- and stays visible in the mart, flagged by is_deleted, whatever became of its parents: it is
+-- quarantined only for its own values or a parent of another tenant (a leak, deleted or not).
 -- A child of a quarantined parent (here, or in the customer and boarding checks) is
 -- quarantined too, so no mart row points at a row its parent's mart lacks. Invalid values are
 -- quarantined as well: a negative total, or a tenant timezone PostgreSQL does not know (the
@@ -45,19 +46,20 @@ checked as (
     select
         invoices.*,
         case
-            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
             when invoices.total_cents < 0 then 'invalid: negative total_cents'
+            when customers.tenant_id <> invoices.tenant_id then 'cross_tenant: customer'
+            when reservations.tenant_id <> invoices.tenant_id then 'cross_tenant: reservation'
             when invoices.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
             when tenants.is_deleted then 'orphan: tenant deleted'
             when time_zones.name is null then 'invalid: tenant timezone'
             when customers.customer_id is null then 'orphan: customer missing'
-            when customers.tenant_id <> invoices.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
             when customers.quarantine_reason is not null then 'orphan: customer quarantined'
             when invoices.reservation_id is not null and reservations.reservation_id is null
                 then 'orphan: reservation missing'
-            when reservations.tenant_id <> invoices.tenant_id then 'cross_tenant: reservation'
             when reservations.is_deleted then 'orphan: reservation deleted'
             when reservations.quarantine_reason is not null then 'orphan: reservation quarantined'
         end as quarantine_reason,

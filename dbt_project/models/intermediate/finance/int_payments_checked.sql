@@ -28,11 +28,12 @@ checked as (
     select
         payments.*,
         case
-            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
             when payments.amount_cents < 0 then 'invalid: negative amount_cents'
+            when invoices.tenant_id <> payments.tenant_id then 'cross_tenant: invoice'
             when payments.is_deleted then null
             when invoices.invoice_id is null then 'orphan: invoice missing'
-            when invoices.tenant_id <> payments.tenant_id then 'cross_tenant: invoice'
             when invoices.is_deleted then 'orphan: invoice deleted'
             when invoices.quarantine_reason is not null then 'orphan: invoice quarantined'
         end as quarantine_reason,

@@ -28,11 +28,12 @@ checked as (
     select
         refunds.*,
         case
-            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
             when refunds.amount_cents < 0 then 'invalid: negative amount_cents'
+            when payments.tenant_id <> refunds.tenant_id then 'cross_tenant: payment'
             when refunds.is_deleted then null
             when payments.payment_id is null then 'orphan: payment missing'
-            when payments.tenant_id <> refunds.tenant_id then 'cross_tenant: payment'
             when payments.is_deleted then 'orphan: payment deleted'
             when payments.quarantine_reason is not null then 'orphan: payment quarantined'
         end as quarantine_reason,

@@ -27,9 +27,11 @@ checked as (
     select
         pets.*,
         case
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
+            when customers.tenant_id <> pets.tenant_id then 'cross_tenant: customer'
             when pets.is_deleted then null
             when customers.customer_id is null then 'orphan: customer missing'
-            when customers.tenant_id <> pets.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
             when customers.quarantine_reason is not null then 'orphan: customer quarantined'
         end as quarantine_reason,

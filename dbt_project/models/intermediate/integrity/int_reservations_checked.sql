@@ -47,25 +47,26 @@ checked as (
     select
         reservations.*,
         case
-            -- the row's own values first: a deleted row stays in its mart, so it must be valid too
+            -- a deleted row stays in its mart (flagged), so its own values and its tenant are
+            -- checked first; only its parents' state no longer matters
             when reservations.end_date < reservations.start_date then 'invalid: end_date before start_date'
+            when customers.tenant_id <> reservations.tenant_id then 'cross_tenant: customer'
+            when pets.tenant_id <> reservations.tenant_id then 'cross_tenant: pet'
+            when resources.tenant_id <> reservations.tenant_id then 'cross_tenant: resource'
+            when services.tenant_id <> reservations.tenant_id then 'cross_tenant: service'
             when reservations.is_deleted then null
             when tenants.tenant_id is null then 'orphan: tenant missing'
             when customers.customer_id is null then 'orphan: customer missing'
-            when customers.tenant_id <> reservations.tenant_id then 'cross_tenant: customer'
             when customers.is_deleted then 'orphan: customer deleted'
             when customers.quarantine_reason is not null then 'orphan: customer quarantined'
             when pets.pet_id is null then 'orphan: pet missing'
-            when pets.tenant_id <> reservations.tenant_id then 'cross_tenant: pet'
             when pets.is_deleted then 'orphan: pet deleted'
             when pets.quarantine_reason is not null then 'orphan: pet quarantined'
             when pets.customer_id <> reservations.customer_id then 'mismatch: pet of another customer'
             when reservations.resource_id is not null and resources.resource_id is null
                 then 'orphan: resource missing'
-            when resources.tenant_id <> reservations.tenant_id then 'cross_tenant: resource'
             when resources.quarantine_reason is not null then 'orphan: resource quarantined'
             when services.service_id is null then 'orphan: service missing'
-            when services.tenant_id <> reservations.tenant_id then 'cross_tenant: service'
         end as quarantine_reason,
         greatest(
             reservations.extracted_at,

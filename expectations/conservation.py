@@ -3,7 +3,9 @@
 - raw = mart + quarantine, row for row, per source table that has a mart: every landed
   row is either trusted (in the mart, deleted ones flagged) or in dq.quarantined_rows;
 - live + archive = ledger, per tenant, in rows and cents: archiving moves entries, it
-  never drops or duplicates them.
+  never drops or duplicates them. An archived entry whose source row was purged (or
+  quarantined) since has left the ledger but stays in the archive, append-only by contract:
+  it is outside the comparison. A live entry never is.
 """
 
 from __future__ import annotations
@@ -57,7 +59,13 @@ with
 live_and_archive as (
     select tenant_id, transaction_id, amount_cents from {batch}
     union all
-    select tenant_id, transaction_id, amount_cents from archive.financial_transactions
+    select archived.tenant_id, archived.transaction_id, archived.amount_cents
+    from archive.financial_transactions as archived
+    -- kept after its source left the ledger (see the module's docstring)
+    where exists (
+        select from intermediate.int_financial_transactions as ledger
+        where ledger.transaction_id = archived.transaction_id
+    )
 ),
 
 split as (

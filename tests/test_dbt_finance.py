@@ -14,6 +14,8 @@ import psycopg
 import pytest
 from dbt_finance_fixtures import customer, insert, tenant, uid
 
+from expectations.conservation import suites as conservation_suites
+from expectations.runner import run_suites
 from pipelines.lib.dbt import dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
@@ -428,6 +430,34 @@ def test_purged_row_stays_in_the_archive_after_a_full_refresh(after_purge, first
         [uid(1, BER)],
     )
     assert monthly == [(4_200,)]
+
+
+def test_the_conservation_check_leaves_out_a_purged_entry_kept_in_the_archive_only(after_purge, tmp_path):
+    ledger_suite = [suite for suite in conservation_suites() if suite.relation == "marts.fct_financial_transactions"]
+
+    def ledger_conserved() -> bool:
+        (outcome,) = [o for suite in run_suites(after_purge, ledger_suite, gx_project_root=tmp_path).suites
+                      for o in suite.outcomes]  # fmt: skip
+        return outcome.success
+
+    assert ledger_conserved()  # the purged payment is in the archive, not in the ledger
+    # a live entry lost is not excused: the check still compares every entry the ledger holds
+    with psycopg.connect(after_purge) as conn:
+        conn.execute(
+            "create table public.kw_lost_entry as select * from marts.fct_financial_transactions "
+            "order by transaction_id limit 1"
+        )
+        conn.execute(
+            "delete from marts.fct_financial_transactions where transaction_id in "
+            "(select transaction_id from public.kw_lost_entry)"
+        )
+    try:
+        assert not ledger_conserved()
+    finally:
+        with psycopg.connect(after_purge) as conn:
+            conn.execute("insert into marts.fct_financial_transactions select * from public.kw_lost_entry")
+            conn.execute("drop table public.kw_lost_entry")
+    assert ledger_conserved()
 
 
 @pytest.fixture(scope="module")

@@ -134,3 +134,52 @@ def test_an_orphan_forced_into_a_mart_blocks_the_reporting_asset_downstream(pipe
             (blocked.run_id,),
         ).fetchall()
     assert recorded == [(False, 1)]
+    with psycopg.connect(warehouse) as conn:  # the next test builds this warehouse again
+        conn.execute("delete from marts.dim_pets where pet_name = 'Stray'")
+
+
+def test_deleted_rows_stay_flagged_whatever_their_parents_but_not_with_another_tenant_or_bad_values(pipeline, gx_root):
+    """A soft-deleted reservation stays in the history (and the calendar), flagged, though its
+    pet is missing; one pointing into another tenant, or ending before it starts, is quarantined
+    all the same: the build and every mart and reporting suite pass."""
+    ops, warehouse, injected = pipeline
+    orphan, cross_tenant = (
+        sorted(injected["orphan_reservation_pet"])[0],
+        sorted(injected["cross_tenant_reservation_pet"])[0],
+    )
+    with psycopg.connect(ops) as conn:
+        (invalid,) = conn.execute(
+            "select id::text from app.reservations where deleted_at is null and end_date > start_date "
+            "and id <> all(%s::uuid[]) order by id limit 1",
+            ([orphan, cross_tenant],),
+        ).fetchone()
+        conn.execute(
+            "update app.reservations set end_date = start_date - 2 where id = %s::uuid",
+            (invalid,),
+        )
+        conn.execute(
+            "update app.reservations set deleted_at = now(), updated_at = now() where id = any(%s::uuid[])",
+            ([orphan, cross_tenant, invalid],),
+        )
+    load_all(ops, warehouse)
+    dbt_build(warehouse, vars={"run_date": RUN_DATE.isoformat()})  # raises if a dbt test fails
+
+    run = run_suites(warehouse, suites_for("marts") + suites_for("reporting"), gx_project_root=gx_root)
+    failed = {o.expectation: (o.unexpected_count, o.error, o.sample[:2]) for s in run.suites for o in s.failed}
+    assert failed == {}
+    keys = [orphan, cross_tenant, invalid]
+    with psycopg.connect(warehouse) as conn:
+        reasons = dict(
+            conn.execute(
+                "select record_key, reason from dq.quarantined_rows "
+                "where source_table = 'reservations' and record_key = any(%s)",
+                (keys,),
+            ).fetchall()
+        )
+        kept = conn.execute(
+            "select reservation_id::text, is_deleted from reporting.rpt_reservation_calendar "
+            "where reservation_id = any(%s::uuid[])",
+            (keys,),
+        ).fetchall()
+    assert reasons == {cross_tenant: "cross_tenant: pet", invalid: "invalid: end_date before start_date"}
+    assert kept == [(orphan, True)]

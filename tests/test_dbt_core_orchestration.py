@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 import threading
+from importlib.metadata import version
 
 import dagster as dg
 import pytest
+from packaging.version import Version
 
 from pipelines.lib.dbt import dbt_args, dbt_environment, months_in_window, validate_vars
 
@@ -53,6 +57,22 @@ def test_dbt_args_carry_validated_vars_and_selection(tmp_path):
     # the run date changes every night: as a --var it would make dbt re-parse every file
     with pytest.raises(ValueError, match="run_date is passed to run_dbt"):
         dbt_args(["build"], vars={"run_date": "2026-03-15"})
+
+
+def test_the_dbt_executable_tells_dagster_dbt_its_version_without_importing_dbt():
+    from pipelines.defs.transform.assets import DBT_EXECUTABLE, DBT_RESOURCES
+
+    done = subprocess.run([DBT_EXECUTABLE, "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    # dagster-dbt runs it before each dbt step and reads dbt-core's version from it
+    assert DBT_RESOURCES["dbt"]._cli_version == Version(version("dbt-core"))
+    # dbt's own --version imports dbt and asks PyPI for its latest release
+    probe = (
+        "import sys; from pipelines.lib import dbt_executable; dbt_executable.version_text(); "
+        "print(sorted(name for name in sys.modules if name.split('.')[0] == 'dbt'))"
+    )
+    imported = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert imported.stdout.strip() == "[]", imported.stderr
 
 
 def test_dbt_environment_comes_from_the_url_and_is_never_in_the_arguments(monkeypatch):

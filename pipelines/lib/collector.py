@@ -12,7 +12,8 @@ So:
   counting frees all but cyclic garbage meanwhile; the collector finds that afterwards);
 * `exit_without_collecting(code)` ends a process that is done: objects frozen first are left
   to the operating system, which frees the whole process at once. For command-line entry
-  points only, never inside a process that goes on (a frozen cycle is never collected).
+  points only (`warehouse`, `kennelworks-dbt`: pipelines.lib.dbt_executable), never inside a
+  process that goes on (a frozen cycle is never collected).
 """
 
 from __future__ import annotations
@@ -45,17 +46,3 @@ def exit_without_collecting(code: int | None) -> NoReturn:
     """sys.exit(code), without the interpreter's walk over every object left (see above)."""
     freeze_for_exit()
     sys.exit(code)
-
-
-def dbt_executable() -> NoReturn:
-    """dbt's own command line (`dbt ...`), with the collector paused and no walk at exit.
-
-    Installed as `kennelworks-dbt`; Dagster's dbt steps run it instead of `dbt`."""
-    gc.disable()  # for the whole process, which ends with the command
-    from dbt.cli.main import cli
-
-    try:
-        code = cli()  # click's standalone mode exits with dbt's code
-    except SystemExit as done:
-        code = done.code
-    exit_without_collecting(code)

@@ -154,7 +154,7 @@ DBT_ASSETS = [warehouse_dbt_models, reporting_dbt_models]
 
 
 # The dbt of this interpreter's environment, whether or not its bin/ is on PATH: dbt's own
-# command line with the garbage collector paused (pipelines.lib.collector).
+# command line, with the garbage collector paused and a quick `--version` (pipelines.lib.dbt_executable).
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "kennelworks-dbt")
 
 DBT_RESOURCES = {

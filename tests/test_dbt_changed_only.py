@@ -10,11 +10,13 @@ does; a dropped table, a failed check and changed code are built again.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import dagster as dg
 import psycopg
 import pytest
 
+from pipelines.cli import main
 from pipelines.lib.access import TRANSFORMER_SCHEMAS
 from pipelines.lib.dbt import DbtError, dbt_build
 from pipelines.lib.extract import load_all
@@ -224,6 +226,22 @@ def test_a_dagster_run_builds_what_changed_and_records_the_rest_as_current(built
     assert all(check.passed for check in checks.values())
     assert "kennelworks/proven" in checks["not_null_fct_activities_tenant_id"].metadata
     assert "kennelworks/proven" not in checks["relationships_fct_activities_team_id__team_id__ref_dim_teams_"].metadata
+
+
+def test_the_command_line_s_changed_only_build_builds_nothing_when_nothing_is_new(built, monkeypatch, capsys):
+    """`warehouse dbt build --changed-only`: no month given, no --vars passed (an empty list
+    passed as one used to turn the pruning off, and every node was built)."""
+    build(built)  # tonight's build, so nothing is new
+    for name, url in (("OPS_DATABASE_URL", built["ops"]), ("WAREHOUSE_DATABASE_URL", built["url"])):
+        monkeypatch.setenv(name, url)
+    monkeypatch.setenv("DAGSTER_DATABASE_URL", built["ops"])
+    get_settings.cache_clear()
+    try:
+        assert main(["dbt", "build", "--changed-only", "--run-date", NEXT_DAY["run_date"]]) == 0
+    finally:
+        get_settings.cache_clear()
+    printed = capsys.readouterr().out
+    assert re.search(r"dbt build: 0 nodes in [0-9.]+ s, \d+ up to date left out", printed), printed
 
 
 def test_the_columns_not_null_tests_name_are_not_null_in_the_patched_tables(built):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import re
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterable, Mapping
@@ -23,7 +24,18 @@ from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.defs.resources import PostgresResource
 from pipelines.defs.transform.assets import DBT_EXECUTABLE
-from pipelines.lib.dbt import DBT_PROJECT_DIR, DbtError, dbt_args, dbt_build, dbt_command, dbt_env
+from pipelines.lib.dbt import (
+    DBT_PROJECT_DIR,
+    DBT_TARGET_PATH,
+    PARSE_ONLY_URL,
+    DbtError,
+    dbt_args,
+    dbt_build,
+    dbt_command,
+    dbt_env,
+    prepare_manifest,
+    run_dbt,
+)
 from pipelines.lib.extract import load_all
 from pipelines.source.create import create_source_schema
 
@@ -821,6 +833,18 @@ def test_a_dagster_monthly_partition_rebuilds_that_month(warehouse):
     assert materialization.asset_key.path == ["marts", "fct_reservation_history"]
     comment = rows(warehouse["url"], "select obj_description('marts.fct_reservation_history'::regclass, 'pg_class')")
     assert "rebuilt=1; months=p202603;" in comment[0][0]
+
+
+def test_a_month_rebuild_keeps_its_own_parse_state_so_the_next_dagster_dbt_step_parses_nothing(warehouse, tmp_path):
+    """Vars are part of dbt's partial-parse check. DBT_TARGET_PATH's state is the one each Dagster
+    dbt step starts from (dagster-dbt copies it; no vars): a month rebuild (vars) keeps its own."""
+    prepare_manifest(force=True)  # the state Dagster's definitions leave when they load
+    dbt_build(warehouse["url"], select="+fct_reservation_history", vars={"reservation_months": ["2026-03-01"]})
+    # what dagster-dbt does before a dbt step: the state copied to the step's own target
+    shutil.copy(DBT_TARGET_PATH / "partial_parse.msgpack", tmp_path / "partial_parse.msgpack")
+    run_dbt(PARSE_ONLY_URL, dbt_args(["parse"], target_path=tmp_path))
+    log = (tmp_path / "logs" / "dbt.log").read_text()
+    assert "Unable to do partial parsing" not in log
 
 
 def test_patched_dimensions_equal_a_full_rebuild(warehouse):

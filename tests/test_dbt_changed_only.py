@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.cli import main
 from pipelines.lib.access import TRANSFORMER_SCHEMAS
-from pipelines.lib.dbt import DbtError, dbt_build
+from pipelines.lib.dbt import DBT_TARGET_PATH, DbtError, dbt_build
 from pipelines.lib.extract import load_all
 from pipelines.settings import get_settings
 from pipelines.source.generate import generate
@@ -226,6 +226,9 @@ def test_a_dagster_run_builds_what_changed_and_records_the_rest_as_current(built
     assert all(check.passed for check in checks.values())
     assert "kennelworks/proven" in checks["not_null_fct_activities_tenant_id"].metadata
     assert "kennelworks/proven" not in checks["relationships_fct_activities_team_id__team_id__ref_dim_teams_"].metadata
+    # the first step handed its parse state on (keep_parse_state): the second parsed no file again
+    (reporting_log,) = DBT_TARGET_PATH.glob(f"reporting_dbt_models-{result.run_id[:7]}-*/dbt.log")
+    assert "Unable to do partial parsing" not in reporting_log.read_text()
 
 
 def test_the_command_line_s_changed_only_build_builds_nothing_when_nothing_is_new(built, monkeypatch, capsys):

@@ -18,7 +18,7 @@ from dagster_dbt.asset_utils import get_asset_check_key_for_test
 from pipelines.defs.resources import PostgresResource
 from pipelines.lib.build_plan import in_dependency_order
 from pipelines.lib.build_state import plan_build
-from pipelines.lib.dbt import DBT_PROJECT_DIR, build_command, dbt_env, group_name, prepare_manifest
+from pipelines.lib.dbt import DBT_PROJECT_DIR, build_command, dbt_env, group_name, keep_parse_state, prepare_manifest
 
 # Parsed at load time when the dbt project changed since the last parse (no database needed).
 MANIFEST = prepare_manifest()
@@ -82,6 +82,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
                 results = invocation.get_artifact("run_results.json")["results"]
                 outcome = [(result["unique_id"], result["status"]) for result in results]
                 plan.record(invocation.target_path / "manifest.json", outcome)
+            keep_parse_state(invocation.target_path)
     if plan.manifest is not None:  # after the build of the tables they test, which kept the constraints
         yield from up_to_date_events(context, plan.manifest, plan.proven, PROVEN)
 

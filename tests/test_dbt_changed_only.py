@@ -456,6 +456,36 @@ def test_a_deleted_parent_row_fails_the_relationships_test_though_its_children_d
     assert status_of(build(built), ACTIVITY_TEAM) == "pass"
 
 
+def test_a_deleted_activity_stays_in_its_mart_whatever_became_of_its_team(built):
+    """A deleted row stays in its mart, flagged, whatever became of its parents: the team of
+    deleted activities deleted in turn fails no relationships test (a live one's does, above)."""
+    url = built["url"]
+    build(built)
+    with psycopg.connect(url) as conn:
+        (team_id,) = conn.execute(
+            "select team_id from marts.fct_activities where team_id is not null and not is_deleted limit 1"
+        ).fetchone()
+        live = conn.execute(
+            "update marts.fct_activities set is_deleted = true where team_id = %s and not is_deleted "
+            "returning activity_id",
+            (team_id,),
+        ).fetchall()
+        team = conn.execute("select * from marts.dim_teams where team_id = %s", (team_id,)).fetchone()
+        conn.execute("delete from marts.dim_teams where team_id = %s", (team_id,))
+        conn.execute("insert into marts.dim_teams__changes (logged_at, team_id) values (now(), %s)", (team_id,))
+    touch_raw(url, "activities", f"team_id is distinct from '{team_id}'")  # another activity changes
+    try:
+        assert status_of(build(built), ACTIVITY_TEAM) == "pass"
+    finally:
+        with psycopg.connect(url) as conn:
+            conn.execute(f"insert into marts.dim_teams values ({', '.join(['%s'] * len(team))})", team)
+            conn.execute(
+                "update marts.fct_activities set is_deleted = false where activity_id = any(%s)",
+                ([activity_id for (activity_id,) in live],),
+            )
+    build(built, changed_only=False)
+
+
 def test_rows_changed_by_hand_are_outside_a_changed_only_night_and_inside_every_node_builds(built):
     """The scope is what makes the night cheap: an unlogged bad row in a month nobody touched
     is not read by the changed-only night's test, and is by a build of every node."""

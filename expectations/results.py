@@ -63,6 +63,15 @@ def ensure_results_table(warehouse_url: str) -> None:
         conn.execute(DDL)
 
 
+def forget_pages(warehouse_url: str, pages: Sequence[str]) -> None:
+    """Clear the Data Docs links of history rows whose pages GX no longer keeps (runner.KEEP_RUNS)."""
+    if pages:
+        with connect(warehouse_url) as conn:
+            conn.execute(
+                "update dq.validation_results set data_docs_url = null where data_docs_url = any(%s)", (list(pages),)
+            )
+
+
 def record_outcomes(warehouse_url: str, run_id: str, outcomes: Sequence[ExpectationOutcome]) -> None:
     """Append one row per outcome, all in one transaction."""
     rows = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -152,3 +153,27 @@ def test_volume_drift_warns_beyond_three_sigma_of_the_trailing_window(warehouse,
     assert not spike.success
     assert spike.sample[0]["row_volume"] == 400
     assert json.loads(json.dumps(spike.sample[0], default=str))["load_date"] == "2026-03-01"
+
+
+def test_gx_keeps_the_newest_runs_of_each_suite_and_the_history_keeps_every_outcome(warehouse, tmp_path):
+    """GX rebuilds its Data Docs index from every stored validation, so its store keeps only the
+    newest runs (runner.KEEP_RUNS); dq.validation_results keeps them all, the links to pages
+    removed cleared."""
+    runs = [
+        run_suites(warehouse, orphans.raw_suites()[:1], gx_project_root=tmp_path, run_id=f"keep-{n}", keep_runs=2)
+        for n in range(3)
+    ]
+    stored = list((tmp_path / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert len(stored) == 2
+    with psycopg.connect(warehouse) as conn:
+        links = dict(
+            conn.execute(
+                "select run_id, data_docs_url from dq.validation_results where run_id like 'keep-%%'"
+            ).fetchall()
+        )
+    assert set(links) == {"keep-0", "keep-1", "keep-2"}  # the history keeps every run
+    assert links["keep-0"] is None  # its page is gone, and so is the link
+    for run in runs[1:]:
+        (outcome,) = [o for suite in run.suites for o in suite.outcomes][:1]
+        assert links[run.run_id] == outcome.data_docs_url
+        assert Path(outcome.data_docs_url.removeprefix("file://")).exists()

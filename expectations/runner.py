@@ -42,7 +42,7 @@ DATASOURCE = "warehouse"
 URL_VARIABLE = "KENNELWORKS_GX_WAREHOUSE_URL"
 BATCH_DEFINITION = "whole_table"
 GX_SEVERITY = {Severity.WARNING: "warning", Severity.ERROR: "critical"}
-KEEP_RUNS = 30  # validations of each suite GX keeps, with their Data Docs pages (see above)
+KEEP_RUNS = 7  # validations of each suite GX keeps, with their Data Docs pages (see above)
 
 # COMPLETE keeps the sample rows in the result (see expectations/unexpected_rows.py for
 # how the count stays exact while at most 20 rows are fetched).

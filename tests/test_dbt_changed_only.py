@@ -434,11 +434,9 @@ def test_a_bad_row_a_build_logged_fails_the_test_that_reads_only_changed_rows(bu
     assert "fct_reservation_history__changes" not in compiled(built, HISTORY_STATUS)
 
 
-def test_a_deleted_parent_row_fails_the_relationships_test_though_its_children_did_not_change(built):
-    """What a patch of dim_teams that deleted a team leaves (the row gone, its key in the log):
-    the activities pointing at it are tested, though none of them changed."""
-    url = built["url"]
-    build(built)
+def delete_a_team_of_live_activities(url: str) -> tuple:
+    """What a patch of dim_teams that deleted a team leaves (the row gone, its key in the log),
+    for a team live activities point at; returns its id and its row, to put back."""
     with psycopg.connect(url) as conn:
         (team_id,) = conn.execute(
             "select team_id from marts.fct_activities where team_id is not null and not is_deleted limit 1"
@@ -447,12 +445,22 @@ def test_a_deleted_parent_row_fails_the_relationships_test_though_its_children_d
         conn.execute("delete from marts.dim_teams where team_id = %s", (team_id,))
         conn.execute("insert into marts.dim_teams__changes (logged_at, team_id) values (now(), %s)", (team_id,))
     touch_raw(url, "activities", f"team_id is distinct from '{team_id}'")  # another activity changes
+    return team_id, team
+
+
+def put_back_team(url: str, team: tuple) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(f"insert into marts.dim_teams values ({', '.join(['%s'] * len(team))})", team)
+
+
+def test_a_deleted_parent_row_fails_the_relationships_test_though_its_children_did_not_change(built):
+    """The activities pointing at a team a patch deleted are tested, though none of them changed."""
+    build(built)
+    _, team = delete_a_team_of_live_activities(built["url"])
     with pytest.raises(DbtError, match=ACTIVITY_TEAM):
         build(built)
     assert "dim_teams__changes" in compiled(built, ACTIVITY_TEAM)
-    with psycopg.connect(url) as conn:
-        placeholders = ", ".join(["%s"] * len(team))
-        conn.execute(f"insert into marts.dim_teams values ({placeholders})", team)
+    put_back_team(built["url"], team)
     assert status_of(build(built), ACTIVITY_TEAM) == "pass"
 
 
@@ -461,27 +469,21 @@ def test_a_deleted_activity_stays_in_its_mart_whatever_became_of_its_team(built)
     deleted activities deleted in turn fails no relationships test (a live one's does, above)."""
     url = built["url"]
     build(built)
+    team_id, team = delete_a_team_of_live_activities(url)
     with psycopg.connect(url) as conn:
-        (team_id,) = conn.execute(
-            "select team_id from marts.fct_activities where team_id is not null and not is_deleted limit 1"
-        ).fetchone()
-        live = conn.execute(
+        made_deleted = conn.execute(
             "update marts.fct_activities set is_deleted = true where team_id = %s and not is_deleted "
             "returning activity_id",
             (team_id,),
         ).fetchall()
-        team = conn.execute("select * from marts.dim_teams where team_id = %s", (team_id,)).fetchone()
-        conn.execute("delete from marts.dim_teams where team_id = %s", (team_id,))
-        conn.execute("insert into marts.dim_teams__changes (logged_at, team_id) values (now(), %s)", (team_id,))
-    touch_raw(url, "activities", f"team_id is distinct from '{team_id}'")  # another activity changes
     try:
         assert status_of(build(built), ACTIVITY_TEAM) == "pass"
     finally:
+        put_back_team(url, team)
         with psycopg.connect(url) as conn:
-            conn.execute(f"insert into marts.dim_teams values ({', '.join(['%s'] * len(team))})", team)
             conn.execute(
                 "update marts.fct_activities set is_deleted = false where activity_id = any(%s)",
-                ([activity_id for (activity_id,) in live],),
+                ([activity_id for (activity_id,) in made_deleted],),
             )
     build(built, changed_only=False)
 

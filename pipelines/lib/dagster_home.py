@@ -19,16 +19,20 @@ WEBSERVER_HOST = "127.0.0.1"
 DAGSTER_YAML = """\
 # Written by kennelworks (pipelines/lib/dagster_home.py); edit there.
 storage:
-  postgres:
-    postgres_db:
-      hostname: {env: KENNELWORKS_DAGSTER_PG_HOST}
-      port: {env: KENNELWORKS_DAGSTER_PG_PORT}
-      username: {env: KENNELWORKS_DAGSTER_PG_USER}
-      password: {env: KENNELWORKS_DAGSTER_PG_PASSWORD}
-      db_name: {env: KENNELWORKS_DAGSTER_PG_DB}
-      # dagster-postgres is written for psycopg2 (its NOTIFY does not work with psycopg 3,
-      # which SQLAlchemy 2.1 picks for a bare postgresql:// URL).
-      scheme: postgresql+psycopg2
+  # dagster-postgres, keeping a connection per process instead of one per event.
+  custom:
+    module: pipelines.lib.dagster_storage
+    class: PooledPostgresStorage
+    config:
+      postgres_db:
+        hostname: {env: KENNELWORKS_DAGSTER_PG_HOST}
+        port: {env: KENNELWORKS_DAGSTER_PG_PORT}
+        username: {env: KENNELWORKS_DAGSTER_PG_USER}
+        password: {env: KENNELWORKS_DAGSTER_PG_PASSWORD}
+        db_name: {env: KENNELWORKS_DAGSTER_PG_DB}
+        # dagster-postgres is written for psycopg2 (its NOTIFY does not work with psycopg 3,
+        # which SQLAlchemy 2.1 picks for a bare postgresql:// URL).
+        scheme: postgresql+psycopg2
 
 # A run whose process died (not one that failed on its own) is retried.
 run_retries:

@@ -12,6 +12,7 @@ import dagster as dg
 import psycopg
 import pytest
 import yaml
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 from psycopg.conninfo import conninfo_to_dict
 
 from pipelines.definitions import defs
@@ -112,9 +113,9 @@ def test_instance_keeps_runs_in_postgresql_and_the_file_holds_no_secret(tmp_path
     assert config["run_retries"]["enabled"] is True
 
     with project_instance_on(url, tmp_path) as instance:
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
-        assert type(instance.event_log_storage).__name__ == "PostgresEventLogStorage"
-        assert type(instance.schedule_storage).__name__ == "PostgresScheduleStorage"
+        assert isinstance(instance.run_storage, PostgresRunStorage)
+        assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+        assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
         result = dg.materialize([_probe], instance=instance)
         assert instance.get_run_by_id(result.run_id) is not None
         # a run worker rebuilds the instance from its reference, which names variables only
@@ -142,6 +143,9 @@ def test_a_run_stores_its_events_through_the_connections_it_keeps(tmp_path, make
     opened = sessions_opened(admin_url, database) - before
     assert result.success and events > 100
     assert opened <= 10, f"{opened} connections for a run of {events} events"
+    with psycopg.connect(admin_url) as conn:  # and the instance closed them when it was disposed
+        still_open = conn.execute("select count(*) from pg_stat_activity where datname = %s", (database,))
+        assert still_open.fetchone()[0] == 0
 
 
 def test_a_run_after_the_server_dropped_the_kept_connections_reconnects(tmp_path, make_database, admin_url):

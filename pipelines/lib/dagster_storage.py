@@ -1,14 +1,15 @@
-"""The project's Dagster storage: dagster-postgres, each process keeping its connections.
+"""The project's Dagster storage: dagster-postgres, runs and events on connections kept.
 
 dagster-postgres opens a new connection for every event it stores and every record it
 reads (SQLAlchemy's NullPool, so that an idle process holds none); only the webserver keeps
-one (`optimize_for_webserver`). A nightly run stores about 870 events, and Dagster reads
-asset records around each output: each new connection is a TCP connect, a backend started
-by the server and a SCRAM authentication (4.8 ms on an idle server). Here every process
-using the storage, the runs of `warehouse run` and of the daemon's run workers included,
-keeps up to POOL_SIZE connections per storage (runs, events, schedules), opens more while
-threads contend for them (closed when handed back), and checks a connection before it uses one, so
-a server restarted under a long-lived daemon costs a reconnect, not a failed run.
+one (`optimize_for_webserver`). A nightly run at scale 1 stores about 870 events and reads
+asset records around each output: 2,625 connections, each a TCP connect, a backend started
+by the server and a SCRAM authentication (4.8 ms on an idle server). Here the run and event
+log storages of every process (`warehouse run`, the daemon's run workers, the webserver)
+keep POOL_SIZE connections, open more while threads contend for them (closed when handed
+back), check a connection before using it, so that a server restarted under a long-lived
+daemon costs a reconnect and not a failed run, and close them when the instance is disposed.
+The schedule storage, read once a daemon tick, keeps dagster-postgres's own engine.
 
 Dagster starts its processes by exec, spawn or forkserver, never a bare fork, so no child
 ever inherits a connection of its parent's pool.
@@ -16,11 +17,11 @@ ever inherits a connection of its parent's pool.
 
 from __future__ import annotations
 
-from typing import Any
-
+from dagster._core.storage.base_storage import DagsterStorage
 from dagster._core.storage.config import PostgresStorageConfig
 from dagster._serdes import ConfigurableClassData
-from dagster_postgres import DagsterPostgresStorage
+from dagster_postgres import DagsterPostgresStorage, PostgresEventLogStorage, PostgresRunStorage
+from dagster_postgres.schedule_storage import PostgresScheduleStorage
 from dagster_postgres.utils import create_pg_engine, get_token_provider_from_config, pg_url_from_config
 
 # Two: storing an event opens a second connection while it holds the first (asset records), so
@@ -31,24 +32,56 @@ POOL_RECYCLE_SECONDS = 3600
 MAX_OVERFLOW = 20
 
 
-class PooledPostgresStorage(DagsterPostgresStorage):
-    """DagsterPostgresStorage whose run, event log and schedule storages keep a connection."""
+class _KeepsConnections:
+    """A dagster-postgres storage whose engine keeps its connections until it is disposed."""
 
-    def __init__(self, postgres_url: str, *args: Any, **kwargs: Any):
-        super().__init__(postgres_url, *args, **kwargs)
-        for storage in (self.run_storage, self.event_log_storage, self.schedule_storage):
-            # The engine each storage made for itself, with NullPool, replaced by a pooled
-            # one (the webserver's optimize_for_webserver replaces it the same way).
-            storage._engine.dispose()
-            storage._engine = create_pg_engine(
-                postgres_url,
-                kwargs.get("token_provider"),
-                isolation_level="AUTOCOMMIT",
-                pool_size=POOL_SIZE,
-                max_overflow=MAX_OVERFLOW,
-                pool_recycle=POOL_RECYCLE_SECONDS,
-                pool_pre_ping=True,
-            )
+    def __init__(self, postgres_url: str, should_autocreate_tables: bool = True, token_provider=None):
+        super().__init__(postgres_url, should_autocreate_tables, token_provider=token_provider)
+        # The NullPool engine the storage made (and created its tables with), replaced as the
+        # webserver's optimize_for_webserver replaces it.
+        self._engine.dispose()
+        self._engine = create_pg_engine(
+            postgres_url,
+            token_provider,
+            isolation_level="AUTOCOMMIT",
+            pool_size=POOL_SIZE,
+            max_overflow=MAX_OVERFLOW,
+            pool_recycle=POOL_RECYCLE_SECONDS,
+            pool_pre_ping=True,
+        )
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engine.dispose()
+
+
+class PooledRunStorage(_KeepsConnections, PostgresRunStorage):
+    pass
+
+
+class PooledEventLogStorage(_KeepsConnections, PostgresEventLogStorage):
+    pass
+
+
+class PooledPostgresStorage(DagsterPostgresStorage):
+    """DagsterPostgresStorage with the run and event log storages above."""
+
+    def __init__(
+        self,
+        postgres_url: str,
+        should_autocreate_tables: bool = True,
+        inst_data: ConfigurableClassData | None = None,
+        token_provider=None,
+    ):
+        self.postgres_url = postgres_url
+        self.should_autocreate_tables = should_autocreate_tables
+        self._inst_data = inst_data
+        self._run_storage = PooledRunStorage(postgres_url, should_autocreate_tables, token_provider)
+        self._event_log_storage = PooledEventLogStorage(postgres_url, should_autocreate_tables, token_provider)
+        self._schedule_storage = PostgresScheduleStorage(
+            postgres_url, should_autocreate_tables, token_provider=token_provider
+        )
+        DagsterStorage.__init__(self)
 
     @classmethod
     def from_config_value(
@@ -56,7 +89,7 @@ class PooledPostgresStorage(DagsterPostgresStorage):
     ) -> PooledPostgresStorage:
         return cls(
             pg_url_from_config(config_value),
-            inst_data=inst_data,
             should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+            inst_data=inst_data,
             token_provider=get_token_provider_from_config(config_value),
         )

@@ -18,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pipelines.definitions import defs
 from pipelines.defs.orchestration.run import RunRequestError, partition_tags
 from pipelines.defs.orchestration.sensors import record_failed_runs
-from pipelines.lib.dagster_home import dagster_environment, prepare_dagster_home
+from pipelines.lib.dagster_home import dagster_environment, environment, prepare_dagster_home
 from pipelines.settings import get_settings, read_settings
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "definitions.txt"
@@ -90,15 +90,11 @@ def test_partition_tags_are_validated():
 @contextmanager
 def project_instance_on(url: str, home: Path):
     """The project's Dagster instance (its dagster.yaml, under `home`) on the database `url`."""
-    env = dagster_environment(read_settings({"KENNELWORKS_HOME": str(home)}), url)
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        with dg.DagsterInstance.get() as instance:
-            yield instance
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key, None) if value is None else os.environ.__setitem__(key, value)
+    with (
+        environment(dagster_environment(read_settings({"KENNELWORKS_HOME": str(home)}), url)),
+        dg.DagsterInstance.get() as instance,
+    ):
+        yield instance
 
 
 def test_instance_keeps_runs_in_postgresql_and_the_file_holds_no_secret(tmp_path, make_database):

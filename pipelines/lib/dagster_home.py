@@ -8,6 +8,9 @@ runs Dagster — the UI, the daemon, or `warehouse run`.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
@@ -84,3 +87,19 @@ def dagster_environment(settings: Settings, dagster_url: str) -> dict[str, str]:
 
 
 WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"
+
+
+@contextmanager
+def environment(values: Mapping[str, str]) -> Iterator[None]:
+    """`values` set in this process's environment, the previous values restored afterwards
+    (Dagster reads its instance's settings from the environment)."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -6,13 +6,12 @@ storage as a scheduled run, so a run started here shows in the UI with its histo
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.lib.dagster_home import dagster_environment
+from pipelines.lib.dagster_home import dagster_environment, environment
 from pipelines.lib.databases import database_urls
 from pipelines.settings import get_settings
 
@@ -36,18 +35,11 @@ class JobRun:
 def project_instance():
     """The Dagster instance backed by the `dagster` database (runs, events, schedules)."""
     settings = get_settings()
-    env = dagster_environment(settings, database_urls(settings).dagster)
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        with dg.DagsterInstance.get() as instance:
-            yield instance
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with (
+        environment(dagster_environment(settings, database_urls(settings).dagster)),
+        dg.DagsterInstance.get() as instance,
+    ):
+        yield instance
 
 
 def partition_tags(job: dg.JobDefinition, partition: str | None, first: str | None, last: str | None) -> dict:

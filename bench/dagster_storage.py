@@ -28,7 +28,7 @@ import yaml
 from psycopg.conninfo import conninfo_to_dict
 
 from bench.transform import fresh_database
-from pipelines.lib.dagster_home import DAGSTER_YAML, dagster_environment, environment
+from pipelines.lib.dagster_home import DAGSTER_YAML, dagster_environment, temporary_environ
 from pipelines.lib.databases import database_urls
 from pipelines.settings import PROJECT_ROOT, get_settings
 
@@ -58,7 +58,14 @@ def storage_configs() -> dict[str, dict]:
 
 
 def sessions(admin_url: str) -> int:
-    with psycopg.connect(admin_url) as conn:
+    """Sessions opened on the database so far, read once none is open: the server counts a
+    session when its backend exits, a moment after the client closed it."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        for _ in range(100):
+            open_now = conn.execute("select count(*) from pg_stat_activity where datname = %s", (DATABASE,))
+            if not open_now.fetchone()[0]:
+                break
+            time.sleep(0.1)
         return conn.execute("select sessions from pg_stat_database where datname = %s", (DATABASE,)).fetchone()[0]
 
 
@@ -69,7 +76,6 @@ def timed_run(home: Path, assets: list[dg.AssetsDefinition], admin_url: str) -> 
         result = dg.materialize(assets, instance=instance)
         seconds = time.perf_counter() - started
         events = len(instance.all_logs(result.run_id))
-    time.sleep(1)  # a closed session is counted when its backend exits
     assert result.success
     return {"seconds": round(seconds, 2), "events": events, "connections": sessions(admin_url) - before}
 
@@ -85,19 +91,22 @@ def main(argv: list[str] | None = None) -> int:
     env = dagster_environment(get_settings(), url)
     assets = chain_of_assets(args.assets)
     runs: dict[str, list[dict]] = {name: [] for name in storage_configs()}
-    with tempfile.TemporaryDirectory() as scratch, environment(env):
-        homes = {}
-        for name, storage in storage_configs().items():
-            homes[name] = Path(scratch) / name
-            homes[name].mkdir()
-            (homes[name] / "dagster.yaml").write_text(
-                yaml.safe_dump({"storage": storage, "telemetry": {"enabled": False}})
-            )
-        for round_number in range(args.rounds):
-            for name, home in homes.items():
-                runs[name].append(timed_run(home, assets, admin))
-                print(f"round {round_number + 1} {name}: {runs[name][-1]}", flush=True)
-
+    try:
+        with tempfile.TemporaryDirectory() as scratch, temporary_environ(env):
+            homes = {}
+            for name, storage in storage_configs().items():
+                homes[name] = Path(scratch) / name
+                homes[name].mkdir()
+                (homes[name] / "dagster.yaml").write_text(
+                    yaml.safe_dump({"storage": storage, "telemetry": {"enabled": False}})
+                )
+            for round_number in range(args.rounds):
+                for name, home in homes.items():
+                    runs[name].append(timed_run(home, assets, admin))
+                    print(f"round {round_number + 1} {name}: {runs[name][-1]}", flush=True)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'drop database if exists "{DATABASE}" with (force)')
     median = {name: statistics.median(run["seconds"] for run in done) for name, done in runs.items()}
     results = {
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -112,8 +121,6 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{DATABASE}" with (force)')
     return 0
 
 

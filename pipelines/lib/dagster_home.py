@@ -3,7 +3,8 @@
 `prepare_dagster_home()` writes `<home>/dagster/dagster.yaml`; it names environment
 variables, never values, for the connection, so the file holds no password.
 `dagster_environment()` gives those variables (plus DAGSTER_HOME) for the process that
-runs Dagster — the UI, the daemon, or `warehouse run`.
+runs Dagster — the UI, the daemon, or `warehouse run`, which sets them for the run only
+(`temporary_environ`).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"
 
 
 @contextmanager
-def environment(values: Mapping[str, str]) -> Iterator[None]:
+def temporary_environ(values: Mapping[str, str]) -> Iterator[None]:
     """`values` set in this process's environment, the previous values restored afterwards
     (Dagster reads its instance's settings from the environment)."""
     saved = {key: os.environ.get(key) for key in values}

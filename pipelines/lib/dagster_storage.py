@@ -5,14 +5,16 @@ reads (SQLAlchemy's NullPool, so that an idle process holds none); only the webs
 one (`optimize_for_webserver`). A nightly run at scale 1 stores about 870 events and reads
 asset records around each output: 2,625 connections, each a TCP connect, a backend started
 by the server and a SCRAM authentication (4.8 ms on an idle server). Here the run and event
-log storages of every process (`warehouse run`, the daemon's run workers, the webserver)
-keep POOL_SIZE connections, open more while threads contend for them (closed when handed
-back), check a connection before using it, so that a server restarted under a long-lived
-daemon costs a reconnect and not a failed run, and close them when the instance is disposed.
-The schedule storage, read once a daemon tick, keeps dagster-postgres's own engine.
+log storages of every process but the webserver (`warehouse run`, the daemon, its run
+workers, code servers) keep POOL_SIZE connections, open more while threads contend for them
+(closed when handed back), check a connection before using it, so that a server restarted
+under a long-lived daemon costs a reconnect and not a failed run, and close them when the
+instance is disposed. The webserver keeps dagster-postgres's engine for it (one connection
+and a statement timeout). The schedule storage, read once a daemon tick, keeps its own.
 
-Dagster starts its processes by exec, spawn or forkserver, never a bare fork, so no child
-ever inherits a connection of its parent's pool.
+No connection crosses a process: Dagster's child processes are spawned (code servers,
+dagster/_grpc/server.py; the multiprocess executor's default start method), run workers
+are new commands, and dbt runs in a subprocess.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ from dagster_postgres.utils import create_pg_engine, get_token_provider_from_con
 # Two: storing an event opens a second connection while it holds the first (asset records), so
 # one kept connection still left a new one per step (23 for a run of 20 one-asset steps, 3 with two).
 POOL_SIZE = 2
-# As dagster-webserver's defaults (--db-pool-recycle, --db-pool-max-overflow).
+# As dagster-webserver's defaults (--db-pool-recycle, --db-pool-max-overflow). A thread beyond
+# POOL_SIZE + MAX_OVERFLOW at once waits (30 s, then fails): a run's steps are stored one at a
+# time (in-process executor), and the daemon has a thread per daemon, far fewer.
 POOL_RECYCLE_SECONDS = 3600
 MAX_OVERFLOW = 20
 
@@ -49,6 +53,11 @@ class _KeepsConnections:
             pool_recycle=POOL_RECYCLE_SECONDS,
             pool_pre_ping=True,
         )
+
+    def optimize_for_webserver(self, statement_timeout: int, pool_recycle: int, max_overflow: int) -> None:
+        # The webserver's own engine replaces ours: close ours first.
+        self._engine.dispose()
+        super().optimize_for_webserver(statement_timeout, pool_recycle, max_overflow)
 
     def dispose(self) -> None:
         super().dispose()

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.lib.dagster_home import dagster_environment, environment
+from pipelines.lib.dagster_home import dagster_environment, temporary_environ
 from pipelines.lib.databases import database_urls
-from pipelines.settings import get_settings
+from pipelines.settings import Settings, get_settings
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -32,13 +32,12 @@ class JobRun:
 
 
 @contextmanager
-def project_instance():
-    """The Dagster instance backed by the `dagster` database (runs, events, schedules)."""
-    settings = get_settings()
-    with (
-        environment(dagster_environment(settings, database_urls(settings).dagster)),
-        dg.DagsterInstance.get() as instance,
-    ):
+def project_instance(settings: Settings | None = None, dagster_url: str | None = None):
+    """The Dagster instance of the project's dagster.yaml (under the settings' home) on the
+    `dagster` database (runs, events, schedules), or on `dagster_url`."""
+    settings = settings or get_settings()
+    url = dagster_url or database_urls(settings).dagster
+    with temporary_environ(dagster_environment(settings, url)), dg.DagsterInstance.get() as instance:
         yield instance
 
 

@@ -213,6 +213,12 @@ class BuildPlan:
     dbt_args: list[str] = field(default_factory=list)
     manifest: Mapping[str, Any] | None = None  # the one planned from, when changed only
 
+    @property
+    def builds_nothing(self) -> bool:
+        """A changed-only plan that leaves out every model and data test: starting dbt would
+        only find that out again (about 3.5 s for each Dagster dbt step of an idle hour)."""
+        return self.manifest is not None and self.up_to_date >= build_plan.built_nodes(self.manifest).keys()
+
     def record(self, manifest_path: Path, results: Iterable[tuple[str, str]], reusable: bool = True) -> None:
         """Record the nodes that succeeded (unique_id, dbt status) with the fingerprints of the
         manifest they were built from; forget the others.

@@ -331,7 +331,10 @@ def dbt_command(
             nodes = [(node.unique_id, node.status) for node in result.nodes]
             plan.record(target / "manifest.json", nodes, reusable=not other_vars)
 
-    result = run_dbt(warehouse_url, [*args, *plan.dbt_args], run_date, on_done=record)
+    if plan.builds_nothing and not unit_tests:
+        result = DbtResult(args=[*args, *plan.dbt_args], seconds=0.0, nodes=[])
+    else:
+        result = run_dbt(warehouse_url, [*args, *plan.dbt_args], run_date, on_done=record)
     return replace(result, up_to_date=frozenset(plan.up_to_date), proven=frozenset(plan.proven))
 
 

@@ -70,6 +70,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
         context.log.info(f"changed only: {len(plan.up_to_date)} dbt nodes up to date, left out of this build")
     if plan.manifest is not None:
         yield from up_to_date_events(context, plan.manifest, plan.up_to_date - plan.proven)
+    if plan.builds_nothing:
+        context.log.info("changed only: every dbt node is up to date, dbt not started")
+        yield from up_to_date_events(context, plan.manifest, plan.proven, PROVEN)
+        return
     # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
     # subprocess through the environment only while it runs.
     with dbt_env(url, config.run_date):

@@ -138,6 +138,34 @@ def test_an_orphan_forced_into_a_mart_blocks_the_reporting_asset_downstream(pipe
         conn.execute("delete from marts.dim_pets where pet_name = 'Stray'")
 
 
+def test_a_calendar_row_whose_pet_resolves_to_nothing_fails_the_reporting_check_naming_the_column(pipeline, gx_root):
+    """The calendar reads the history: a live stay pointing at a pet the marts do not hold is
+    reported by `unresolved_reservation_calendar`, with `unresolved` = [pet_id]."""
+    _, warehouse, _ = pipeline
+    suites = [suite for suite in suites_for("reporting") if "rpt_reservation_calendar" in suite.relation]
+    with psycopg.connect(warehouse, autocommit=True) as conn:
+        reservation, pet = conn.execute(
+            "select reservation_id, pet_id from marts.fct_reservation_history "
+            "where not is_deleted and pet_id is not null order by reservation_id limit 1"
+        ).fetchone()
+        conn.execute(
+            "update marts.fct_reservation_history set pet_id = %s where reservation_id = %s",
+            (uuid.uuid4(), reservation),
+        )
+        try:
+            run = run_suites(warehouse, suites, gx_project_root=gx_root)
+        finally:
+            conn.execute(
+                "update marts.fct_reservation_history set pet_id = %s where reservation_id = %s", (pet, reservation)
+            )
+    (outcome,) = [
+        o for suite in run.suites for o in suite.outcomes if o.expectation == "unresolved_reservation_calendar"
+    ]
+    assert not outcome.success and outcome.unexpected_count == 1
+    (row,) = outcome.sample
+    assert (row["reservation_id"], row["unresolved"]) == (reservation, ["pet_id"])
+
+
 def test_deleted_rows_stay_flagged_whatever_their_parents_but_not_with_another_tenant_or_bad_values(pipeline, gx_root):
     """A soft-deleted reservation stays in the history (and the calendar), flagged, though its
     pet is missing; one pointing into another tenant, or ending before it starts, is quarantined

@@ -28,8 +28,9 @@ import yaml
 from psycopg.conninfo import conninfo_to_dict
 
 from bench.transform import fresh_database
-from pipelines.lib.dagster_home import DAGSTER_YAML, dagster_environment, temporary_environ
+from pipelines.lib.dagster_home import DAGSTER_YAML, dagster_environment
 from pipelines.lib.databases import database_urls
+from pipelines.lib.environ import temporary_environ
 from pipelines.settings import PROJECT_ROOT, get_settings
 
 RESULTS = PROJECT_ROOT / "bench" / "results" / "dagster_storage.json"

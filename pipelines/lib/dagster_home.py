@@ -4,14 +4,11 @@
 variables, never values, for the connection, so the file holds no password.
 `dagster_environment()` gives those variables (plus DAGSTER_HOME) for the process that
 runs Dagster — the UI, the daemon, or `warehouse run`, which sets them for the run only
-(`temporary_environ`).
+(`pipelines.lib.environ.temporary_environ`).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 
 from psycopg.conninfo import conninfo_to_dict
@@ -88,19 +85,3 @@ def dagster_environment(settings: Settings, dagster_url: str) -> dict[str, str]:
 
 
 WORKSPACE_FILE = PROJECT_ROOT / "workspace.yaml"
-
-
-@contextmanager
-def temporary_environ(values: Mapping[str, str]) -> Iterator[None]:
-    """`values` set in this process's environment, the previous values restored afterwards
-    (Dagster reads its instance's settings from the environment)."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

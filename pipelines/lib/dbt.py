@@ -42,6 +42,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pipelines.lib import collector
 from pipelines.lib.access import TRANSFORMER, init_access
 from pipelines.lib.build_state import create_state_tables, plan_build
+from pipelines.lib.environ import temporary_environ
 from pipelines.lib.file_lock import exclusive
 from pipelines.settings import PROJECT_ROOT
 
@@ -113,17 +114,8 @@ def dbt_env(warehouse_url: str, run_date: Any = "") -> Iterator[dict[str, str]]:
     # not for `dbt parse`, which never connects (Dagster prepares its manifest without a server).
     if warehouse_url != PARSE_ONLY_URL:
         init_access(warehouse_url)
-    with _ENV_LOCK:
-        saved = {key: os.environ.get(key) for key in values}
-        os.environ.update(values)
-        try:
-            yield values
-        finally:
-            for key, old in saved.items():
-                if old is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = old
+    with _ENV_LOCK, temporary_environ(values):
+        yield values
 
 
 def iso_date(value: Any, name: str = "date") -> str:

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from pipelines.lib.dagster_home import dagster_environment, temporary_environ
+from pipelines.lib.dagster_home import dagster_environment
 from pipelines.lib.databases import database_urls
+from pipelines.lib.environ import temporary_environ
 from pipelines.settings import Settings, get_settings
 
 RANGE_START = "dagster/asset_partition_range_start"

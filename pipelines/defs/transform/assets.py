@@ -72,8 +72,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
         yield from up_to_date_events(context, plan.manifest, plan.up_to_date - plan.proven)
     if plan.builds_nothing:
         context.log.info("changed only: every dbt node is up to date, dbt not started")
+    else:
+        yield from _dbt_build_step(context, dbt, url, config, plan)
+    if plan.manifest is not None:  # after the build of the tables they test, which kept the constraints
         yield from up_to_date_events(context, plan.manifest, plan.proven, PROVEN)
-        return
+
+
+def _dbt_build_step(context: dg.AssetExecutionContext, dbt: DbtCliResource, url: str, config, plan):
+    """dbt's build of the nodes the plan keeps, its events streamed, what succeeded recorded."""
     # dagster-dbt selects the chosen subset itself; the connection reaches dbt's
     # subprocess through the environment only while it runs.
     with dbt_env(url, config.run_date):
@@ -87,8 +93,6 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse_db:
                 outcome = [(result["unique_id"], result["status"]) for result in results]
                 plan.record(invocation.target_path / "manifest.json", outcome)
             keep_parse_state(invocation.target_path)
-    if plan.manifest is not None:  # after the build of the tables they test, which kept the constraints
-        yield from up_to_date_events(context, plan.manifest, plan.proven, PROVEN)
 
 
 UP_TO_DATE = {"kennelworks/up_to_date": "not rebuilt: its code and inputs are those of its last successful build"}
